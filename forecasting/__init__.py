@@ -1,0 +1,1 @@
+"""Forecasting: demand history, per-item forecasts and their accuracy (built in its own issue)."""

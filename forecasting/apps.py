@@ -1,0 +1,7 @@
+"""App config of forecasting."""
+
+from django.apps import AppConfig
+
+
+class ForecastingConfig(AppConfig):
+    name = "forecasting"

@@ -1,0 +1,1 @@
+"""Inventory: locations, stock on hand and the append-only movement ledger."""

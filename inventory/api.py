@@ -1,0 +1,288 @@
+"""The inventory routes: stock rows, the summary, the ledger, locations and one route per operation.
+
+Each operation route validates its body, calls its service in `inventory.services` and answers
+the ledger row it wrote with the stock row after it. No business logic lives here.
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.filters import MovementFilter, StockFilter
+from inventory.models import MovementSource
+from inventory.selectors import LOCATION_COLUMNS, MOVEMENT_COLUMNS, STOCK_COLUMNS
+from inventory.serializers import (
+    LocationCreateSerializer,
+    LocationSerializer,
+    MovementSerializer,
+    StockAdjustSerializer,
+    StockChangeSerializer,
+    StockCountSerializer,
+    StockIssueSerializer,
+    StockReceiveSerializer,
+    StockSerializer,
+    StockTransferSerializer,
+    SummarySerializer,
+    TransferResultSerializer,
+)
+from inventory_project.api.pagination import AlwaysLimitOffsetPagination
+from inventory_project.api.responses import success_response
+from inventory_project.api.schema import envelope, errors
+from inventory_project.api.viewsets import ColumnsListMixin
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List stock rows",
+        description="Each row carries its item's name, category and par level, as in v20.",
+        responses={200: StockSerializer(many=True), **errors(400)},
+    )
+)
+class StockViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    columns = STOCK_COLUMNS
+    filterset_class = StockFilter
+    ordering_fields = [
+        "item_name",
+        "sku",
+        "location",
+        "lot",
+        "quantity",
+        "expires_at",
+        "last_counted_at",
+        "created_at",
+    ]
+    ordering = ["item_name", "location", "lot"]
+    serializer_class = StockSerializer
+
+    def get_queryset(self):
+        return selectors.stock_queryset()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The movement ledger",
+        description="Newest first; always paged (100 rows unless `limit` says otherwise).",
+        responses={200: MovementSerializer(many=True), **errors(400)},
+    )
+)
+class MovementViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    columns = MOVEMENT_COLUMNS
+    filterset_class = MovementFilter
+    pagination_class = AlwaysLimitOffsetPagination
+    ordering_fields = ["created_at", "sku", "location", "kind", "quantity_delta"]
+    ordering = ["-created_at", "-id"]
+    serializer_class = MovementSerializer
+
+    def get_queryset(self):
+        return selectors.movement_queryset()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List locations", responses={200: LocationSerializer(many=True)}),
+    retrieve=extend_schema(
+        summary="One location by code",
+        responses={200: envelope(LocationSerializer), **errors(404)},
+    ),
+    create=extend_schema(
+        summary="Create a location",
+        request=LocationCreateSerializer,
+        responses={201: envelope(LocationSerializer), **errors(400, 409)},
+    ),
+)
+class LocationViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    columns = LOCATION_COLUMNS
+    ordering_fields = ["code", "name", "created_at"]
+    ordering = ["code"]
+    lookup_field = "code"
+    serializer_class = LocationSerializer
+
+    def get_queryset(self):
+        return selectors.location_queryset()
+
+    def retrieve(self, request, code: str):
+        location = selectors.location_get(code=code)
+        return success_response(LOCATION_COLUMNS.one(self.get_queryset().filter(pk=location.pk)))
+
+    def create(self, request):
+        serializer = LocationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        location = services.location_create(**serializer.validated_data)
+        return success_response(
+            LOCATION_COLUMNS.one(self.get_queryset().filter(pk=location.pk)),
+            status_code=status.HTTP_201_CREATED,
+            message="Location created",
+        )
+
+
+class InventorySummaryApi(APIView):
+    @extend_schema(summary="Inventory summary (v20)", responses={200: envelope(SummarySerializer)})
+    def get(self, request):
+        return success_response(selectors.inventory_summary())
+
+
+def _change_response(movement) -> dict:
+    return {
+        "movement": selectors.movement_row(movement_id=movement.pk),
+        "stock": selectors.stock_row(record_id=movement.stock_record_id),
+    }
+
+
+class _StockOperationApi(APIView):
+    """POST one stock operation; subclasses name the serializer and call their service."""
+
+    input_serializer: type
+    message: str
+
+    def post(self, request):
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = self.perform(
+            serializer.validated_data,
+            performed_by=request.user,
+            source=MovementSource.API,
+        )
+        return success_response(result, status_code=status.HTTP_201_CREATED, message=self.message)
+
+    def perform(self, data: dict, **door) -> dict:
+        raise NotImplementedError
+
+
+_CHANGE_RESPONSES = {201: envelope(StockChangeSerializer), **errors(400, 409)}
+
+
+class StockReceiveApi(_StockOperationApi):
+    input_serializer = StockReceiveSerializer
+    message = "Stock received"
+
+    @extend_schema(
+        summary="Receive stock", request=StockReceiveSerializer, responses=_CHANGE_RESPONSES
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_receive(
+                item=data["sku"],
+                location=data["location"],
+                quantity=data["quantity"],
+                lot=data["lot"],
+                expires_at=data["expires_at"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+class StockIssueApi(_StockOperationApi):
+    input_serializer = StockIssueSerializer
+    message = "Stock issued"
+
+    @extend_schema(
+        summary="Issue stock",
+        description="Refused with 409 beyond the quantity on hand unless `allow_negative`.",
+        request=StockIssueSerializer,
+        responses=_CHANGE_RESPONSES,
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_issue(
+                item=data["sku"],
+                location=data["location"],
+                quantity=data["quantity"],
+                lot=data["lot"],
+                allow_negative=data["allow_negative"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+class StockCountApi(_StockOperationApi):
+    input_serializer = StockCountSerializer
+    message = "Stock counted"
+
+    @extend_schema(
+        summary="Record a physical count",
+        description="Sets the quantity to the counted value; the ledger row holds the delta.",
+        request=StockCountSerializer,
+        responses=_CHANGE_RESPONSES,
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_count(
+                item=data["sku"],
+                location=data["location"],
+                counted_quantity=data["quantity"],
+                lot=data["lot"],
+                expires_at=data["expires_at"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+class StockAdjustApi(_StockOperationApi):
+    input_serializer = StockAdjustSerializer
+    message = "Stock adjusted"
+
+    @extend_schema(
+        summary="Adjust stock by a signed amount",
+        description="Waste, breakage, found stock. A reason is required.",
+        request=StockAdjustSerializer,
+        responses=_CHANGE_RESPONSES,
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_adjust(
+                item=data["sku"],
+                location=data["location"],
+                quantity_delta=data["quantity_delta"],
+                lot=data["lot"],
+                allow_negative=data["allow_negative"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+class StockTransferApi(_StockOperationApi):
+    input_serializer = StockTransferSerializer
+    message = "Stock transferred"
+
+    @extend_schema(
+        summary="Transfer stock between locations",
+        request=StockTransferSerializer,
+        responses={201: envelope(TransferResultSerializer), **errors(400, 409)},
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def perform(self, data, **door):
+        transfer = services.stock_transfer(
+            item=data["sku"],
+            from_location=data["from_location"],
+            to_location=data["to_location"],
+            quantity=data["quantity"],
+            lot=data["lot"],
+            reason=data["reason"],
+            **door,
+        )
+        return {
+            "movements": [
+                selectors.movement_row(movement_id=transfer.outgoing.pk),
+                selectors.movement_row(movement_id=transfer.incoming.pk),
+            ],
+            "from_stock": selectors.stock_row(record_id=transfer.outgoing.stock_record_id),
+            "to_stock": selectors.stock_row(record_id=transfer.incoming.stock_record_id),
+        }

@@ -1,0 +1,108 @@
+"""Reads of stock on hand, the ledger and the inventory summary."""
+
+from decimal import Decimal
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from inventory.errors import StockErrorCode
+from inventory.models import Location, StockMovement, StockRecord
+from inventory_project.api.columns import Columns
+from inventory_project.errors import NotFoundError
+from items.models import Item
+
+STOCK_COLUMNS = Columns(
+    id="id",
+    sku="item__sku",
+    location="location__code",
+    quantity="quantity",
+    lot="lot",
+    expires_at="expires_at",
+    last_counted_at="last_counted_at",
+    created_at="created_at",
+    updated_at="updated_at",
+    item_name="item__name",
+    category="item__category",
+    uom="item__uom",
+    par_level="item__par_level",
+)
+
+MOVEMENT_COLUMNS = Columns(
+    id="id",
+    sku="item__sku",
+    location="location__code",
+    lot="lot",
+    kind="kind",
+    quantity_delta="quantity_delta",
+    quantity_after="quantity_after",
+    created_at="created_at",
+    created_by="created_by__email",
+    reason="reason",
+    source="source",
+    request_id="request_id",
+    transfer_id="transfer_id",
+)
+
+LOCATION_COLUMNS = Columns(
+    id="id", code="code", name="name", active="active", created_at="created_at"
+)
+
+
+def stock_queryset() -> QuerySet[StockRecord]:
+    return StockRecord.objects.order_by("item__name", "location__code", "lot", "id")
+
+
+def stock_row(*, record_id: int) -> dict:
+    return STOCK_COLUMNS.one(StockRecord.objects.filter(pk=record_id))
+
+
+def movement_queryset() -> QuerySet[StockMovement]:
+    return StockMovement.objects.order_by("-created_at", "-id")
+
+
+def movement_row(*, movement_id: int) -> dict:
+    return MOVEMENT_COLUMNS.one(StockMovement.objects.filter(pk=movement_id))
+
+
+def location_queryset() -> QuerySet[Location]:
+    return Location.objects.order_by("code", "id")
+
+
+def location_get(*, code: str) -> Location:
+    try:
+        return Location.objects.get(code=code)
+    except Location.DoesNotExist:
+        raise NotFoundError(
+            f"Location {code} not found", code=StockErrorCode.LOCATION_NOT_FOUND
+        ) from None
+
+
+def low_stock_items() -> QuerySet[Item]:
+    """Active items whose total on hand is below par, or that have no stock record at all."""
+    on_hand = (
+        StockRecord.objects.filter(item=OuterRef("pk"))
+        .values("item")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    has_stock = Exists(StockRecord.objects.filter(item=OuterRef("pk")))
+    return (
+        Item.objects.filter(active=True)
+        .annotate(on_hand=Subquery(on_hand), has_stock=has_stock)
+        .filter(Q(has_stock=False) | Q(on_hand__lt=F("par_level")))
+    )
+
+
+def inventory_summary() -> dict:
+    """The v20 summary: counts over the whole inventory, and the moment they were taken."""
+    totals = StockRecord.objects.aggregate(
+        total_quantity=Coalesce(Sum("quantity"), Decimal(0)),
+    )
+    return {
+        "total_items": Item.objects.filter(active=True).count(),
+        "total_quantity": totals["total_quantity"],
+        "total_locations": StockRecord.objects.values("location_id").distinct().count(),
+        "low_stock_count": low_stock_items().count(),
+        "timestamp": timezone.now(),
+    }

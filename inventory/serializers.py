@@ -1,0 +1,172 @@
+"""Input and output shapes of the inventory API."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from inventory.models import (
+    LOCATION_CODE_MAX_LENGTH,
+    LOT_MAX_LENGTH,
+    Location,
+    MovementKind,
+    MovementSource,
+)
+from inventory.services import REASON_MAX_LENGTH
+from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
+
+
+def quantity_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=QUANTITY_DIGITS,
+        decimal_places=QUANTITY_PLACES,
+        coerce_to_string=False,
+        **kwargs,
+    )
+
+
+def sku_field() -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="sku",
+        queryset=Item.objects.all(),
+        error_messages={"does_not_exist": "Unknown SKU {value}.", "invalid": "Invalid SKU."},
+        help_text="SKU of an existing item.",
+    )
+
+
+def location_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Location.objects.filter(active=True),
+        error_messages={
+            "does_not_exist": "Unknown or inactive location {value}.",
+            "invalid": "Invalid location code.",
+        },
+        help_text="Code of an active location.",
+        **kwargs,
+    )
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+class StockSerializer(serializers.Serializer):
+    """A stock row: the quantity of one item at one location for one lot."""
+
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    location = serializers.CharField()
+    quantity = quantity_field()
+    lot = serializers.CharField(help_text='"" when the stock has no lot.')
+    expires_at = serializers.DateField(allow_null=True)
+    last_counted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    item_name = serializers.CharField()
+    category = serializers.CharField()
+    uom = serializers.CharField()
+    par_level = quantity_field()
+
+
+class MovementSerializer(serializers.Serializer):
+    """A ledger row: one change of one stock row, never edited."""
+
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    location = serializers.CharField()
+    lot = serializers.CharField()
+    kind = serializers.ChoiceField(choices=MovementKind.choices)
+    quantity_delta = quantity_field()
+    quantity_after = quantity_field()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.EmailField(allow_null=True, help_text="Who made the change.")
+    reason = serializers.CharField()
+    source = serializers.ChoiceField(choices=MovementSource.choices)
+    request_id = serializers.CharField()
+    transfer_id = serializers.UUIDField(allow_null=True)
+
+
+class LocationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class SummarySerializer(serializers.Serializer):
+    total_items = serializers.IntegerField(help_text="Active items.")
+    total_quantity = quantity_field(help_text="Sum of all stock rows.")
+    total_locations = serializers.IntegerField(help_text="Locations that hold stock rows.")
+    low_stock_count = serializers.IntegerField(
+        help_text="Active items whose total on hand is below par, or that have no stock."
+    )
+    timestamp = serializers.DateTimeField()
+
+
+class StockChangeSerializer(serializers.Serializer):
+    """What a stock operation answers: its ledger row and the stock row after it."""
+
+    movement = MovementSerializer()
+    stock = StockSerializer()
+
+
+class TransferResultSerializer(serializers.Serializer):
+    movements = MovementSerializer(many=True, help_text="Outgoing leg, then incoming leg.")
+    from_stock = StockSerializer()
+    to_stock = StockSerializer()
+
+
+# --- input --------------------------------------------------------------------------------
+
+
+class LocationCreateSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=LOCATION_CODE_MAX_LENGTH)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    active = serializers.BooleanField(default=True)
+
+
+class _StockOperationSerializer(serializers.Serializer):
+    sku = sku_field()
+    location = location_field()
+    lot = serializers.CharField(
+        max_length=LOT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class StockReceiveSerializer(_StockOperationSerializer):
+    quantity = quantity_field(min_value=Decimal("0.001"))
+    expires_at = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class StockIssueSerializer(_StockOperationSerializer):
+    quantity = quantity_field(min_value=Decimal("0.001"))
+    allow_negative = serializers.BooleanField(
+        default=False, help_text="Let the quantity go below zero instead of refusing."
+    )
+
+
+class StockCountSerializer(_StockOperationSerializer):
+    quantity = quantity_field(min_value=Decimal(0), help_text="The quantity counted (absolute).")
+    expires_at = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class StockAdjustSerializer(_StockOperationSerializer):
+    quantity_delta = quantity_field(help_text="Signed change: negative removes stock.")
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    allow_negative = serializers.BooleanField(default=False)
+
+
+class StockTransferSerializer(serializers.Serializer):
+    sku = sku_field()
+    from_location = location_field()
+    to_location = location_field()
+    quantity = quantity_field(min_value=Decimal("0.001"))
+    lot = serializers.CharField(
+        max_length=LOT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )

@@ -1,0 +1,419 @@
+"""Every change of stock on hand, one function per operation.
+
+Each operation runs in one transaction, locks the stock rows it changes (in primary-key order),
+computes the new quantity from the locked row, and writes one ledger row per changed record with
+who, when, why, the door it came through and the request id. The API views, the admin, CSV
+imports and management commands all call these functions, so every door leaves the same ledger.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.errors import StockErrorCode
+from inventory.locks import lock_stock_records
+from inventory.models import (
+    LOCATION_CODE_MAX_LENGTH,
+    LOT_MAX_LENGTH,
+    Location,
+    MovementKind,
+    MovementSource,
+    StockMovement,
+    StockRecord,
+)
+from inventory_project.errors import ConflictError, ServiceError
+from inventory_project.request_context import get_request_id
+from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
+
+# Largest magnitude a stored quantity can hold (14 digits, 3 after the point).
+MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES) - Decimal("0.001")
+REASON_MAX_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """The two ledger rows of a transfer: out of the source record, into the destination."""
+
+    outgoing: StockMovement
+    incoming: StockMovement
+
+
+# --- validation shared by the operations ---------------------------------------------------
+
+
+def _as_quantity(value, *, field: str) -> Decimal:
+    try:
+        quantity = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ServiceError(
+            f"{field} must be a number.", code=StockErrorCode.INVALID_QUANTITY, field=field
+        ) from None
+    if not quantity.is_finite():
+        raise ServiceError(
+            f"{field} must be a finite number.", code=StockErrorCode.INVALID_QUANTITY, field=field
+        )
+    if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
+        raise ServiceError(
+            f"{field} may have at most {QUANTITY_PLACES} decimal places.",
+            code=StockErrorCode.INVALID_QUANTITY,
+            field=field,
+        )
+    if abs(quantity) > MAX_QUANTITY:
+        raise ServiceError(
+            f"{field} is out of range (at most {MAX_QUANTITY}).",
+            code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
+            field=field,
+        )
+    return quantity
+
+
+def _positive_quantity(value, *, field: str = "quantity") -> Decimal:
+    quantity = _as_quantity(value, field=field)
+    if quantity <= 0:
+        raise ServiceError(
+            f"{field} must be greater than zero.", code=StockErrorCode.INVALID_QUANTITY, field=field
+        )
+    return quantity
+
+
+def _clean_lot(lot: str | None) -> str:
+    lot = (lot or "").strip()
+    if len(lot) > LOT_MAX_LENGTH:
+        raise ServiceError(
+            f"lot is longer than {LOT_MAX_LENGTH} characters.",
+            code=StockErrorCode.INVALID_LOT,
+            field="lot",
+        )
+    return lot
+
+
+def _clean_reason(reason: str | None, *, required: bool = False) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ServiceError(
+            "A reason is required for this change.",
+            code=StockErrorCode.REASON_REQUIRED,
+            field="reason",
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ServiceError(
+            f"reason is longer than {REASON_MAX_LENGTH} characters.",
+            code=StockErrorCode.REASON_REQUIRED,
+            field="reason",
+        )
+    return reason
+
+
+# --- the core: lock, change, write the ledger row -------------------------------------------
+
+
+def _record_id(*, item: Item, location: Location, lot: str) -> int:
+    """Id of the stock record for item+location+lot, created at zero if it does not exist yet.
+
+    get_or_create relies on the unique constraint, so two first receipts racing each other end
+    on one record instead of two.
+    """
+    record, _created = StockRecord.objects.get_or_create(item=item, location=location, lot=lot)
+    return record.pk
+
+
+def _apply_change(
+    record: StockRecord,
+    *,
+    delta: Decimal,
+    kind: MovementKind,
+    performed_by,
+    source: MovementSource,
+    reason: str,
+    allow_negative: bool,
+    counted: bool = False,
+    expires_at: date | None = None,
+    transfer_id: uuid.UUID | None = None,
+) -> StockMovement:
+    """Change a locked record by `delta` and append its ledger row, in the caller's transaction."""
+    new_quantity = record.quantity + delta
+    if new_quantity < 0 and not allow_negative:
+        raise ServiceError(
+            f"Insufficient stock of {record.item.sku} at {record.location.code}"
+            f"{' lot ' + record.lot if record.lot else ''}: "
+            f"{_fmt(record.quantity)} on hand, {_fmt(-delta)} requested.",
+            code=StockErrorCode.INSUFFICIENT_STOCK,
+            field="quantity",
+            status_code=409,
+        )
+    if abs(new_quantity) > MAX_QUANTITY:
+        raise ServiceError(
+            f"The resulting quantity {_fmt(new_quantity)} is out of range.",
+            code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
+            field="quantity",
+        )
+    now = timezone.now()
+    record.quantity = new_quantity
+    update_fields = ["quantity", "updated_at"]
+    if counted:
+        record.last_counted_at = now
+        update_fields.append("last_counted_at")
+    if expires_at is not None and expires_at != record.expires_at:
+        record.expires_at = expires_at
+        update_fields.append("expires_at")
+    record.save(update_fields=update_fields)
+    return StockMovement.objects.create(
+        stock_record=record,
+        item_id=record.item_id,
+        location_id=record.location_id,
+        lot=record.lot,
+        kind=kind,
+        quantity_delta=delta,
+        quantity_after=new_quantity,
+        created_at=now,
+        created_by=performed_by if getattr(performed_by, "is_authenticated", False) else None,
+        reason=reason,
+        request_id=get_request_id(),
+        source=source,
+        transfer_id=transfer_id,
+    )
+
+
+def _fmt(quantity: Decimal) -> str:
+    """A quantity as people write it: 2.5, not 2.500; 10, not 1E+1."""
+    return format(quantity.normalize(), "f")
+
+
+def _change_one(
+    *,
+    item: Item,
+    location: Location,
+    lot: str,
+    kind: MovementKind,
+    performed_by,
+    source: MovementSource,
+    reason: str,
+    allow_negative: bool = False,
+    delta: Decimal | None = None,
+    counted_quantity: Decimal | None = None,
+    expires_at: date | None = None,
+) -> StockMovement:
+    with transaction.atomic():
+        record_id = _record_id(item=item, location=location, lot=lot)
+        record = lock_stock_records(record_id)[record_id]
+        if counted_quantity is not None:
+            # The delta of a count is taken against the locked row, never a stale read.
+            delta = counted_quantity - record.quantity
+        return _apply_change(
+            record,
+            delta=delta,
+            kind=kind,
+            performed_by=performed_by,
+            source=source,
+            reason=reason,
+            allow_negative=allow_negative,
+            counted=counted_quantity is not None,
+            expires_at=expires_at,
+        )
+
+
+# --- the operations -------------------------------------------------------------------------
+
+
+def stock_receive(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal,
+    lot: str = "",
+    expires_at: date | None = None,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+    reason: str = "",
+) -> StockMovement:
+    """Goods arrive: add `quantity` to item+location+lot (creating the record if new)."""
+    return _change_one(
+        item=item,
+        location=location,
+        lot=_clean_lot(lot),
+        kind=MovementKind.RECEIPT,
+        delta=_positive_quantity(quantity),
+        expires_at=expires_at,
+        performed_by=performed_by,
+        source=source,
+        reason=_clean_reason(reason),
+    )
+
+
+def stock_issue(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal,
+    lot: str = "",
+    allow_negative: bool = False,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+    reason: str = "",
+) -> StockMovement:
+    """Goods are used or sold: take `quantity` away; refused beyond what is on hand."""
+    return _change_one(
+        item=item,
+        location=location,
+        lot=_clean_lot(lot),
+        kind=MovementKind.ISSUE,
+        delta=-_positive_quantity(quantity),
+        allow_negative=allow_negative,
+        performed_by=performed_by,
+        source=source,
+        reason=_clean_reason(reason),
+    )
+
+
+def stock_count(
+    *,
+    item: Item,
+    location: Location,
+    counted_quantity: Decimal,
+    lot: str = "",
+    expires_at: date | None = None,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+    reason: str = "",
+    kind: MovementKind = MovementKind.COUNT,
+) -> StockMovement:
+    """A physical count: set the quantity to what was counted; the ledger row holds the delta.
+
+    A count that confirms the quantity still writes a row (delta 0): it is evidence of the count
+    and moves `last_counted_at`.
+    """
+    counted_quantity = _as_quantity(counted_quantity, field="counted_quantity")
+    if counted_quantity < 0:
+        raise ServiceError(
+            "counted_quantity cannot be negative.",
+            code=StockErrorCode.INVALID_QUANTITY,
+            field="counted_quantity",
+        )
+    return _change_one(
+        item=item,
+        location=location,
+        lot=_clean_lot(lot),
+        kind=kind,
+        counted_quantity=counted_quantity,
+        expires_at=expires_at,
+        performed_by=performed_by,
+        source=source,
+        reason=_clean_reason(reason),
+    )
+
+
+def stock_adjust(
+    *,
+    item: Item,
+    location: Location,
+    quantity_delta: Decimal,
+    reason: str,
+    lot: str = "",
+    allow_negative: bool = False,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+) -> StockMovement:
+    """A correction by a signed amount (waste, breakage, found stock); a reason is required."""
+    delta = _as_quantity(quantity_delta, field="quantity_delta")
+    if delta == 0:
+        raise ServiceError(
+            "quantity_delta must not be zero.",
+            code=StockErrorCode.INVALID_QUANTITY,
+            field="quantity_delta",
+        )
+    return _change_one(
+        item=item,
+        location=location,
+        lot=_clean_lot(lot),
+        kind=MovementKind.ADJUSTMENT,
+        delta=delta,
+        allow_negative=allow_negative,
+        performed_by=performed_by,
+        source=source,
+        reason=_clean_reason(reason, required=True),
+    )
+
+
+def stock_transfer(
+    *,
+    item: Item,
+    from_location: Location,
+    to_location: Location,
+    quantity: Decimal,
+    lot: str = "",
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+    reason: str = "",
+) -> Transfer:
+    """Move `quantity` of one lot between two locations: two ledger rows sharing a transfer id."""
+    if from_location.pk == to_location.pk:
+        raise ServiceError(
+            "Source and destination locations must differ.",
+            code=StockErrorCode.SAME_LOCATION,
+            field="to_location",
+        )
+    quantity = _positive_quantity(quantity)
+    lot = _clean_lot(lot)
+    reason = _clean_reason(reason)
+    transfer_id = uuid.uuid4()
+    with transaction.atomic():
+        source_id = _record_id(item=item, location=from_location, lot=lot)
+        destination_id = _record_id(item=item, location=to_location, lot=lot)
+        records = lock_stock_records(source_id, destination_id)
+        source_record, destination_record = records[source_id], records[destination_id]
+        common = {
+            "kind": MovementKind.TRANSFER,
+            "performed_by": performed_by,
+            "source": source,
+            "reason": reason,
+            "transfer_id": transfer_id,
+        }
+        outgoing = _apply_change(source_record, delta=-quantity, allow_negative=False, **common)
+        incoming = _apply_change(
+            destination_record,
+            delta=quantity,
+            allow_negative=False,
+            expires_at=source_record.expires_at,
+            **common,
+        )
+    return Transfer(outgoing=outgoing, incoming=incoming)
+
+
+# --- locations ------------------------------------------------------------------------------
+
+
+def location_create(*, code: str, name: str = "", active: bool = True) -> Location:
+    code = (code or "").strip()
+    if not code or len(code) > LOCATION_CODE_MAX_LENGTH or "/" in code:
+        raise ServiceError(
+            f"Location code is required, at most {LOCATION_CODE_MAX_LENGTH} characters, "
+            "without '/'.",
+            code=StockErrorCode.INVALID_LOCATION,
+            field="code",
+        )
+    location = Location(code=code, name=(name or "").strip(), active=active)
+    try:
+        with transaction.atomic():
+            location.save(force_insert=True)
+    except IntegrityError:
+        if Location.objects.filter(code=code).exists():
+            raise ConflictError(
+                f"Location {code} already exists",
+                code=StockErrorCode.DUPLICATE_LOCATION,
+                field="code",
+            ) from None
+        raise
+    return location
+
+
+@transaction.atomic
+def stock_record_set_expiry(*, record: StockRecord, expires_at: date | None) -> StockRecord:
+    """Change the expiry date of a lot; quantities are untouched, so no ledger row."""
+    record = lock_stock_records(record.pk)[record.pk]
+    record.expires_at = expires_at
+    record.save(update_fields=["expires_at", "updated_at"])
+    return record

@@ -1,0 +1,1 @@
+"""The API plumbing of the platform: envelope, rendering, errors, paging, ordering, schema."""

@@ -1,0 +1,77 @@
+"""Limit/offset paging that the v20 list routes only use when the caller asks for it.
+
+v20 answered every list whole; consumers depend on that, so without `limit` or `offset` a list
+route answers whole. Bad paging values are a 400 naming the parameter instead of being ignored.
+"""
+
+from django.conf import settings
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+
+from inventory_project.api.responses import success_response
+
+
+def _non_negative_int(raw: str, name: str, *, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: [f"Must be a whole number, got {raw!r}."]}) from None
+    if value < minimum:
+        raise ValidationError({name: [f"Must be at least {minimum}."]})
+    return value
+
+
+class OptionalLimitOffsetPagination(LimitOffsetPagination):
+    """Pages only when `limit` or `offset` is given; answers the envelope with the total `count`."""
+
+    default_limit = 100
+    always_paginate = False
+
+    @property
+    def max_limit(self) -> int:
+        return settings.API_PAGE_MAX_LIMIT
+
+    def paginate_queryset(self, queryset, request, view=None):
+        params = request.query_params
+        if not self.always_paginate and not (
+            self.limit_query_param in params or self.offset_query_param in params
+        ):
+            return None
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_limit(self, request) -> int:
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
+            return self.default_limit
+        limit = _non_negative_int(raw, self.limit_query_param, minimum=1)
+        if limit > self.max_limit:
+            raise ValidationError({self.limit_query_param: [f"Must be at most {self.max_limit}."]})
+        return limit
+
+    def get_offset(self, request) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is None:
+            return 0
+        return _non_negative_int(raw, self.offset_query_param, minimum=0)
+
+    def get_paginated_response(self, data):
+        return success_response(data, count=self.count, limit=self.limit, offset=self.offset)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["success", "data", "count"],
+            "properties": {
+                "success": {"type": "boolean", "enum": [True]},
+                "data": schema,
+                "count": {"type": "integer", "description": "Rows matching, over all pages."},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+            },
+        }
+
+
+class AlwaysLimitOffsetPagination(OptionalLimitOffsetPagination):
+    """For routes that can grow without bound (the ledger): always one page, 100 rows by default."""
+
+    always_paginate = True

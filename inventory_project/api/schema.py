@@ -1,0 +1,53 @@
+"""OpenAPI descriptions of the v20 envelope, so the schema documents what the wire carries."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    """Every failure: a human sentence, a stable code, and the offending fields when known."""
+
+    success = serializers.BooleanField(default=False)
+    error = serializers.CharField(help_text="A human sentence naming what was wrong.")
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    details = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per offending field.",
+    )
+
+
+_ENVELOPES: dict[str, type[serializers.Serializer]] = {}
+
+
+def envelope(data_serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The success envelope `{success, data, [message]}` around one `data_serializer` object."""
+    name = data_serializer.__name__.removesuffix("Serializer") + "EnvelopeSerializer"
+    if name not in _ENVELOPES:
+        cls = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "success": serializers.BooleanField(default=True),
+                "data": data_serializer(),
+                "message": serializers.CharField(required=False),
+                "__module__": __name__,
+            },
+        )
+        _ENVELOPES[name] = extend_schema_serializer(many=False)(cls)
+    return _ENVELOPES[name]
+
+
+def errors(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """Failure responses for `extend_schema(responses=...)`."""
+    descriptions = {
+        400: "Invalid input, malformed JSON or bad query parameters.",
+        401: "No or invalid credentials.",
+        403: "The caller's role may not do this.",
+        404: "Not found.",
+        409: "Conflict with the current state (duplicate, insufficient stock).",
+    }
+    return {
+        code: OpenApiResponse(ErrorEnvelopeSerializer, description=descriptions.get(code, ""))
+        for code in status_codes
+    }

@@ -1,0 +1,27 @@
+"""View plumbing shared by the apps' API modules."""
+
+from inventory_project.api.columns import Columns
+from inventory_project.api.responses import success_response
+
+
+class ColumnsListMixin:
+    """`list` straight from `values_list`: filtered, ordered, optionally paged, in the envelope.
+
+    Without paging parameters the whole list answers with `count` = its length (as v20 did);
+    with them, one page answers with `count` = all matching rows.
+    """
+
+    columns: Columns
+
+    @property
+    def ordering_aliases(self) -> dict[str, str]:
+        return self.columns.paths
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        selected = self.columns.select(queryset)
+        page = self.paginate_queryset(selected)
+        if page is not None:
+            return self.get_paginated_response(self.columns.rows(page))
+        rows = self.columns.rows(selected)
+        return success_response(rows, count=len(rows))

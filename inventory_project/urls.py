@@ -1,0 +1,27 @@
+"""Root URLs: the API under /api/, the admin, the OpenAPI schema and its interactive docs.
+
+Any other path under /api/ or /jobs/ answers a 404 in the API envelope, also with DEBUG on.
+"""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from inventory_project.api.exceptions import json_not_found
+
+handler404 = "inventory_project.api.exceptions.json_not_found"
+handler500 = "inventory_project.api.exceptions.json_server_error"
+handler400 = "inventory_project.api.exceptions.json_bad_request"
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("items.urls")),
+    path("", include("inventory.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found),
+]

@@ -1,0 +1,1 @@
+"""Items: the item master, one row per SKU."""

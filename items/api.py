@@ -1,0 +1,92 @@
+"""The item routes: /api/items and /api/items/{sku}."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+
+from inventory_project.api.responses import success_response
+from inventory_project.api.schema import envelope, errors
+from inventory_project.api.viewsets import ColumnsListMixin
+from items import selectors, services
+from items.filters import ItemFilter
+from items.selectors import ITEM_COLUMNS
+from items.serializers import (
+    ItemCreatedSerializer,
+    ItemCreateSerializer,
+    ItemSerializer,
+    ItemWriteSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List items",
+        description="Ordered by name. Without `limit`/`offset` the whole list answers (as v20).",
+        responses={200: ItemSerializer(many=True), **errors(400)},
+    ),
+    retrieve=extend_schema(
+        summary="One item by SKU", responses={200: envelope(ItemSerializer), **errors(404)}
+    ),
+    create=extend_schema(
+        summary="Create an item",
+        request=ItemCreateSerializer,
+        responses={201: envelope(ItemCreatedSerializer), **errors(400, 409)},
+    ),
+    update=extend_schema(
+        summary="Replace an item's editable fields",
+        description="Omitted optional fields take their defaults; the SKU cannot change.",
+        request=ItemWriteSerializer,
+        responses={200: envelope(ItemSerializer), **errors(400, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of an item's fields",
+        description="Omitted fields keep their values.",
+        request=ItemWriteSerializer,
+        responses={200: envelope(ItemSerializer), **errors(400, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Deactivate an item (soft delete)",
+        description="The item stays, with its stock and ledger, but is no longer active.",
+        responses={200: envelope(ItemSerializer), **errors(404)},
+    ),
+)
+class ItemViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    columns = ITEM_COLUMNS
+    filterset_class = ItemFilter
+    ordering_fields = ["name", "sku", "category", "created_at", "updated_at", "par_level"]
+    ordering = ["name"]
+    lookup_field = "sku"
+    serializer_class = ItemSerializer
+
+    def get_queryset(self):
+        return selectors.item_queryset()
+
+    def retrieve(self, request, sku: str):
+        item = selectors.item_get(sku=sku)
+        return success_response(selectors.item_row(item_id=item.pk))
+
+    def create(self, request):
+        serializer = ItemCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = services.item_create(**serializer.validated_data)
+        return success_response(
+            {"id": item.pk, "sku": item.sku, "name": item.name},
+            status_code=status.HTTP_201_CREATED,
+            message="Item created",
+        )
+
+    def update(self, request, sku: str):
+        return self._update(request, sku, partial=False)
+
+    def partial_update(self, request, sku: str):
+        return self._update(request, sku, partial=True)
+
+    def destroy(self, request, sku: str):
+        item = services.item_deactivate(item=selectors.item_get(sku=sku))
+        return success_response(selectors.item_row(item_id=item.pk), message="Item deactivated")
+
+    def _update(self, request, sku: str, *, partial: bool):
+        item = selectors.item_get(sku=sku)
+        serializer = ItemWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        item = services.item_update(item=item, data=serializer.validated_data)
+        return success_response(selectors.item_row(item_id=item.pk))

@@ -1,0 +1,126 @@
+"""Writes to the item master. The API, the admin, imports and commands all call these."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from inventory_project.errors import ConflictError, ServiceError
+from items.errors import ItemErrorCode
+from items.models import SKU_MAX_LENGTH, Item
+
+# Fields a caller may change after creation; the SKU is the item's identity and stays.
+ITEM_EDITABLE_FIELDS = (
+    "name",
+    "category",
+    "uom",
+    "reorder_min",
+    "reorder_max",
+    "par_level",
+    "active",
+)
+
+
+def normalize_sku(raw: str) -> str:
+    """Strip surrounding blanks and refuse SKUs that cannot be addressed as a URL segment."""
+    sku = (raw or "").strip()
+    if not sku:
+        raise ServiceError("SKU is required.", code=ItemErrorCode.INVALID_SKU, field="sku")
+    if len(sku) > SKU_MAX_LENGTH:
+        raise ServiceError(
+            f"SKU is longer than {SKU_MAX_LENGTH} characters.",
+            code=ItemErrorCode.INVALID_SKU,
+            field="sku",
+        )
+    if "/" in sku or any(ord(ch) < 32 for ch in sku):
+        raise ServiceError(
+            "SKU may not contain '/' or control characters.",
+            code=ItemErrorCode.INVALID_SKU,
+            field="sku",
+        )
+    return sku
+
+
+def validate_reorder_levels(*, reorder_min: Decimal, reorder_max: Decimal) -> None:
+    """`reorder_max` of 0 means "no maximum"; otherwise it may not be below `reorder_min`."""
+    if reorder_max and reorder_min > reorder_max:
+        raise ServiceError(
+            "reorder_max must not be below reorder_min (0 means no maximum).",
+            code=ItemErrorCode.INVALID_LEVELS,
+            field="reorder_max",
+        )
+
+
+def item_create(
+    *,
+    sku: str,
+    name: str,
+    category: str = "",
+    uom: str = "each",
+    reorder_min: Decimal = Decimal(0),
+    reorder_max: Decimal = Decimal(0),
+    par_level: Decimal = Decimal(0),
+    active: bool = True,
+) -> Item:
+    sku = normalize_sku(sku)
+    validate_reorder_levels(reorder_min=reorder_min, reorder_max=reorder_max)
+    item = Item(
+        sku=sku,
+        name=name.strip(),
+        category=category.strip(),
+        uom=uom.strip() or "each",
+        reorder_min=reorder_min,
+        reorder_max=reorder_max,
+        par_level=par_level,
+        active=active,
+    )
+    try:
+        # The unique index decides, not a lookup first: two concurrent creates cannot both win.
+        with transaction.atomic():
+            item.save(force_insert=True)
+    except IntegrityError:
+        if Item.objects.filter(sku=sku).exists():
+            raise ConflictError(
+                f"Item with SKU {sku} already exists",
+                code=ItemErrorCode.DUPLICATE_SKU,
+                field="sku",
+            ) from None
+        raise
+    return item
+
+
+@transaction.atomic
+def item_update(*, item: Item, data: dict) -> Item:
+    """Change the given editable fields of an item; fields not in `data` keep their values."""
+    unknown = set(data) - set(ITEM_EDITABLE_FIELDS) - {"sku"}
+    if unknown:
+        raise ServiceError(
+            f"Unknown item field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0]
+        )
+    if "sku" in data and normalize_sku(data["sku"]) != item.sku:
+        raise ServiceError(
+            "The SKU of an existing item cannot be changed.",
+            code=ItemErrorCode.SKU_IMMUTABLE,
+            field="sku",
+        )
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    changed = []
+    for field in ITEM_EDITABLE_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        if isinstance(value, str):
+            value = value.strip()
+        if field == "uom" and not value:
+            value = "each"
+        if getattr(item, field) != value:
+            setattr(item, field, value)
+            changed.append(field)
+    validate_reorder_levels(reorder_min=item.reorder_min, reorder_max=item.reorder_max)
+    if changed:
+        item.save(update_fields=[*changed, "updated_at"])
+    return item
+
+
+def item_deactivate(*, item: Item) -> Item:
+    """Soft delete: the item stays (the ledger refers to it) but is no longer active."""
+    return item_update(item=item, data={"active": False})

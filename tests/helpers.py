@@ -1,0 +1,23 @@
+"""Small helpers for tests: markers and ledger invariants."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from inventory.models import StockMovement, StockRecord
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: real row locks and concurrent connections",
+)
+
+
+def assert_ledger_balances() -> None:
+    """Every stock record's quantity equals the sum of its movements' deltas."""
+    for record in StockRecord.objects.all():
+        total = StockMovement.objects.filter(stock_record=record).aggregate(
+            total=Sum("quantity_delta")
+        )["total"] or Decimal(0)
+        assert record.quantity == total, f"{record}: {record.quantity} != ledger {total}"
