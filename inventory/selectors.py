@@ -71,6 +71,8 @@ def location_queryset() -> QuerySet[Location]:
 
 def location_get(*, code: str) -> Location:
     try:
+        if "\x00" in code:  # PostgreSQL refuses NUL in a query; no code can contain one.
+            raise Location.DoesNotExist
         return Location.objects.get(code=code)
     except Location.DoesNotExist:
         raise NotFoundError(

@@ -12,6 +12,7 @@ from inventory.models import (
     MovementSource,
 )
 from inventory.services import REASON_MAX_LENGTH
+from inventory_project.api.fields import NaturalKeyField
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
 
@@ -24,8 +25,8 @@ def quantity_field(**kwargs) -> serializers.DecimalField:
     )
 
 
-def sku_field() -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
+def sku_field() -> NaturalKeyField:
+    return NaturalKeyField(
         slug_field="sku",
         queryset=Item.objects.all(),
         error_messages={"does_not_exist": "Unknown SKU {value}.", "invalid": "Invalid SKU."},
@@ -33,8 +34,8 @@ def sku_field() -> serializers.SlugRelatedField:
     )
 
 
-def location_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
+def location_field(**kwargs) -> NaturalKeyField:
+    return NaturalKeyField(
         slug_field="code",
         queryset=Location.objects.filter(active=True),
         error_messages={

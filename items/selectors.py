@@ -28,6 +28,8 @@ def item_queryset() -> QuerySet[Item]:
 
 
 def item_get(*, sku: str) -> Item:
+    if "\x00" in sku:  # PostgreSQL refuses NUL in a query; no SKU can contain one anyway.
+        raise NotFoundError("Item not found", code=ItemErrorCode.NOT_FOUND)
     try:
         return Item.objects.get(sku=sku)
     except Item.DoesNotExist:

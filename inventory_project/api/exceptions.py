@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -66,6 +67,13 @@ def envelope_exception_handler(exc, context) -> Response | None:
         return Response(
             failure_body(exc.message, code=exc.code, details=details), status=exc.status_code
         )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            failure_body("Request body too large", code="request_too_large"),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response(failure_body("Bad request", code="bad_request"), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

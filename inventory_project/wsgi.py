@@ -1,0 +1,21 @@
+"""WSGI entry point (gunicorn). Refuses to start when a system check reports an error.
+
+`runserver` and `migrate` run Django's system checks; gunicorn does not, so this module runs
+them once at start-up: a production host with DEBUG off and no strong SECRET_KEY never serves.
+"""
+
+import os
+
+from django.core.checks import ERROR, run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
+
+application = get_wsgi_application()
+
+_errors = [message for message in run_checks() if message.level >= ERROR]
+if _errors:
+    raise ImproperlyConfigured(
+        "Refusing to start: " + "; ".join(f"{m.id}: {m.msg}" for m in _errors)
+    )
