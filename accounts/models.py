@@ -48,6 +48,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        permissions = [("run_jobs", "Can run maintenance jobs through the API")]
 
     def __str__(self) -> str:
         return self.email

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.views import APIView
 
+from accounts.permissions import read_write_permissions
 from inventory import selectors, services
 from inventory.filters import MovementFilter, StockFilter
 from inventory.models import MovementSource
@@ -40,6 +41,7 @@ from inventory_project.api.viewsets import ColumnsListMixin
     )
 )
 class StockViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = {"GET": "inventory.view_stockrecord"}
     columns = STOCK_COLUMNS
     filterset_class = StockFilter
     ordering_fields = [
@@ -67,6 +69,7 @@ class StockViewSet(ColumnsListMixin, viewsets.GenericViewSet):
     )
 )
 class MovementViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = {"GET": "inventory.view_stockmovement"}
     columns = MOVEMENT_COLUMNS
     filterset_class = MovementFilter
     pagination_class = AlwaysLimitOffsetPagination
@@ -91,6 +94,7 @@ class MovementViewSet(ColumnsListMixin, viewsets.GenericViewSet):
     ),
 )
 class LocationViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = read_write_permissions("inventory.location", delete=False)
     columns = LOCATION_COLUMNS
     ordering_fields = ["code", "name", "created_at"]
     ordering = ["code"]
@@ -116,6 +120,8 @@ class LocationViewSet(ColumnsListMixin, viewsets.GenericViewSet):
 
 
 class InventorySummaryApi(APIView):
+    required_permissions = {"GET": "inventory.view_stockrecord"}
+
     @extend_schema(summary="Inventory summary (v20)", responses={200: envelope(SummarySerializer)})
     def get(self, request):
         return success_response(selectors.inventory_summary())
@@ -131,6 +137,7 @@ def _change_response(movement) -> dict:
 class _StockOperationApi(APIView):
     """POST one stock operation; subclasses name the serializer and call their service."""
 
+    required_permissions = {"POST": "inventory.move_stock"}
     input_serializer: type
     message: str
 

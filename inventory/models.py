@@ -41,6 +41,7 @@ class StockRecord(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("move_stock", "Can receive, issue, count, adjust and transfer stock")]
         constraints = [
             models.UniqueConstraint(
                 fields=["item", "location", "lot"], name="stock_record_item_location_lot_uniq"

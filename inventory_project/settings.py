@@ -5,13 +5,26 @@ project folder, the in-process cache and DEBUG on. Production sets DATABASE_URL,
 SECRET_KEY and DEBUG=false; `.env.example` lists every variable with its default.
 """
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from inventory_project import __version__
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _duration(text: str, *, name: str) -> timedelta:
+    """Parse "12h", "30m", "7d", "45s" (the v20 JWT_EXPIRES_IN format)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text or "")
+    if not match:
+        raise ImproperlyConfigured(f"{name}={text!r}: expected a number and s, m, h or d.")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
 
 env = environ.Env()
 # A local .env is a convenience for development; real deployments set the environment.
@@ -39,6 +52,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_ratelimit",
     "inventory_project",
     "accounts",
     "items",
@@ -54,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.ratelimit.ApiRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -146,9 +162,11 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["inventory_project.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Lets someone signed in to the admin try the API from /api/docs/.
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "inventory_project.api.ordering.StableOrderingFilter",
@@ -160,6 +178,47 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_PAGE_MAX_LIMIT = env.int("API_PAGE_MAX_LIMIT", default=1000)
+# v20 served reads without a token; legacy consumers can have that back.
+API_ANONYMOUS_READ = env.bool("API_ANONYMOUS_READ", default=False)
+
+# --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
+# Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the
+# `accounts.E001` check (run by wsgi.py at start-up) refuses a missing or weak secret.
+JWT_SECRET = env.str("JWT_SECRET", default="")
+JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="HS256")
+JWT_EXPIRES_IN = env.str("JWT_EXPIRES_IN", default="12h")
+JWT_REFRESH_EXPIRES_IN = env.str("JWT_REFRESH_EXPIRES_IN", default="7d")
+SIMPLE_JWT = {
+    "SIGNING_KEY": JWT_SECRET or SECRET_KEY,
+    "ALGORITHM": JWT_ALGORITHM,
+    "ACCESS_TOKEN_LIFETIME": _duration(JWT_EXPIRES_IN, name="JWT_EXPIRES_IN"),
+    "REFRESH_TOKEN_LIFETIME": _duration(JWT_REFRESH_EXPIRES_IN, name="JWT_REFRESH_EXPIRES_IN"),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    # A password change revokes every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "LEEWAY": 0,
+}
+
+# --- Rate limits (django-ratelimit, counters in the default cache) ---------------------------
+RATE_LIMIT_WINDOW_MIN = env.int("RATE_LIMIT_WINDOW_MIN", default=5)
+RATE_LIMIT_MAX = env.int("RATE_LIMIT_MAX", default=100)
+RATE_LIMIT_MAX_AUTH = env.int("RATE_LIMIT_MAX_AUTH", default=1000)
+LOGIN_RATE_LIMIT_WINDOW_MIN = env.int("LOGIN_RATE_LIMIT_WINDOW_MIN", default=15)
+LOGIN_RATE_LIMIT_PER_EMAIL = env.int("LOGIN_RATE_LIMIT_PER_EMAIL", default=10)
+LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=30)
+RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATELIMIT_IP_META_KEY = "accounts.ratelimit.client_ip"
+# A Redis outage must not take the API down with it: limits fail open (and say so in the log).
+RATELIMIT_FAIL_OPEN = True
+# Behind a proxy, the client address comes only from the header it sets (e.g.
+# HTTP_X_FORWARDED_FOR), counting TRUSTED_PROXY_COUNT proxies from the right.
+TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if not REDIS_URL:
+    # The in-process cache counts per process; wsgi.py says so at start-up instead.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Inventory backend API",

@@ -8,14 +8,17 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inventory_project.api.exceptions import json_not_found
+from inventory_project.health import LivenessApi
 
 handler404 = "inventory_project.api.exceptions.json_not_found"
 handler500 = "inventory_project.api.exceptions.json_server_error"
 handler400 = "inventory_project.api.exceptions.json_bad_request"
 
 api_patterns = [
+    re_path(r"^health/?$", LivenessApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("accounts.urls")),
     path("", include("items.urls")),
     path("", include("inventory.urls")),
 ]

@@ -4,8 +4,10 @@
 them once at start-up: a production host with DEBUG off and no strong SECRET_KEY never serves.
 """
 
+import logging
 import os
 
+from django.conf import settings
 from django.core.checks import ERROR, run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
@@ -14,8 +16,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
 
 application = get_wsgi_application()
 
-_errors = [message for message in run_checks() if message.level >= ERROR]
+_errors = [m for m in run_checks() if m.level >= ERROR and not m.is_silenced()]
 if _errors:
     raise ImproperlyConfigured(
         "Refusing to start: " + "; ".join(f"{m.id}: {m.msg}" for m in _errors)
+    )
+
+if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    logging.getLogger(__name__).warning(
+        "No REDIS_URL: cache and rate-limit counters are per process; each worker counts alone."
     )

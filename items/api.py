@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
+from accounts.permissions import read_write_permissions
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import ColumnsListMixin
@@ -50,6 +51,7 @@ from items.serializers import (
     ),
 )
 class ItemViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = read_write_permissions("items.item")
     columns = ITEM_COLUMNS
     filterset_class = ItemFilter
     ordering_fields = ["name", "sku", "category", "created_at", "updated_at", "par_level"]

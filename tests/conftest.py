@@ -7,8 +7,16 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.services import user_set_role
+from accounts.tokens import tokens_for_user
 from inventory import services as stock_services
 from tests.factories import ItemFactory, LocationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Real hashers are slow on purpose; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -18,9 +26,44 @@ def _clear_cache():
     cache.clear()
 
 
+def user_with_role(role: str, **fields):
+    """A user holding one role (admin, staff or viewer), made through the accounts service."""
+    user = UserFactory(**fields)
+    user_set_role(user=user, role=role)
+    return user
+
+
+def client_for(user) -> APIClient:
+    """An API client that sends a real access token for `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user).access_token}")
+    return client
+
+
 @pytest.fixture
-def api_client() -> APIClient:
+def anon_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def api_user(db):
+    return user_with_role("admin", email="api-admin@example.com")
+
+
+@pytest.fixture
+def api_client(api_user) -> APIClient:
+    """The default API client: authenticated as an admin, so every route is open to it."""
+    return client_for(api_user)
+
+
+@pytest.fixture
+def viewer_client(db) -> APIClient:
+    return client_for(user_with_role("viewer", email="viewer@example.com"))
+
+
+@pytest.fixture
+def staff_client(db) -> APIClient:
+    return client_for(user_with_role("staff", email="staff@example.com"))
 
 
 @pytest.fixture

@@ -17,6 +17,14 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     )
 
 
+class MessageEnvelopeSerializer(serializers.Serializer):
+    """A success that returns no data, only a message."""
+
+    success = serializers.BooleanField(default=True)
+    data = serializers.JSONField(allow_null=True, default=None)
+    message = serializers.CharField()
+
+
 _ENVELOPES: dict[str, type[serializers.Serializer]] = {}
 
 

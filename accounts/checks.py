@@ -1,0 +1,30 @@
+"""System checks of accounts: production refuses a missing or weak JWT secret."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+JWT_SECRET_MIN_LENGTH = 32
+SUPPORTED_JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+
+
+@register(Tags.security)
+def check_jwt_settings(app_configs, **kwargs):
+    errors = []
+    if settings.JWT_ALGORITHM not in SUPPORTED_JWT_ALGORITHMS:
+        errors.append(
+            Error(
+                f"JWT_ALGORITHM={settings.JWT_ALGORITHM!r} is not supported.",
+                hint=f"Use one of {', '.join(SUPPORTED_JWT_ALGORITHMS)}.",
+                id="accounts.E002",
+            )
+        )
+    if not settings.DEBUG and len(settings.JWT_SECRET) < JWT_SECRET_MIN_LENGTH:
+        errors.append(
+            Error(
+                "JWT_SECRET is missing or weak while DEBUG is off.",
+                hint=f"Set JWT_SECRET to at least {JWT_SECRET_MIN_LENGTH} random characters "
+                "(openssl rand -base64 32).",
+                id="accounts.E001",
+            )
+        )
+    return errors

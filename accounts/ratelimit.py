@@ -1,0 +1,162 @@
+"""Rate limits on /api/*: per IP for anonymous callers, per user when authenticated.
+
+Failed logins are limited per e-mail and per IP too. Counters live in the default cache through
+django-ratelimit, so on Redis every worker and host counts together. Health and metrics are
+never limited (probes and scrapers). If the cache is unreachable the limits fail open and log
+it: an outage of Redis must not become an outage of the API.
+"""
+
+import ipaddress
+import logging
+import math
+
+from django.conf import settings
+from django.http import JsonResponse
+from django_ratelimit.core import get_usage
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from inventory_project.api.exceptions import failure_body
+
+logger = logging.getLogger(__name__)
+
+TOO_MANY_REQUESTS = "Too many requests, please try again later."
+# Probes are never limited; the login route has its own limits on failures, so that an office
+# behind one address can sign everyone in at nine without hitting the anonymous tier.
+UNLIMITED_PATH_PREFIXES = ("/api/health", "/api/auth/login")
+
+
+def client_ip(request) -> str:
+    """The caller's IP: REMOTE_ADDR, or the configured trusted proxy header when one is set.
+
+    With X-Forwarded-For the address is taken TRUSTED_PROXY_COUNT entries from the right, the
+    last one our own proxies appended; entries further left are the client's to forge.
+    """
+    header = settings.TRUSTED_PROXY_IP_HEADER
+    if header and request.META.get(header):
+        entries = [e.strip() for e in request.META[header].split(",") if e.strip()]
+        index = max(len(entries) - settings.TRUSTED_PROXY_COUNT, 0)
+        candidate = entries[index] if entries else ""
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            logger.warning("Ignoring malformed %s value for rate limiting", header)
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+
+
+def _usage(request, *, group: str, key: str, limit: int, window_min: int, increment: bool):
+    try:
+        return get_usage(
+            request,
+            group=group,
+            key=lambda _group, _request: key,
+            rate=f"{limit}/{window_min}m",
+            increment=increment,
+        )
+    except Exception:  # any cache failure: fail open, loudly
+        logger.warning("Rate-limit counter unavailable; not limiting %s", group, exc_info=True)
+        return None
+
+
+def _bearer_user_id(request) -> str | None:
+    """The user id of a valid access token, checked without touching the database."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    parts = header.split()
+    if len(parts) != 2 or parts[0] not in jwt_settings.AUTH_HEADER_TYPES:
+        return None
+    try:
+        token = AccessToken(parts[1])
+    except TokenError:
+        return None
+    return str(token.get(jwt_settings.USER_ID_CLAIM, "")) or None
+
+
+def too_many_requests(usage: dict) -> JsonResponse:
+    response = JsonResponse(failure_body(TOO_MANY_REQUESTS, code="rate_limited"), status=429)
+    set_rate_limit_headers(response, usage)
+    response["Retry-After"] = str(max(int(usage["time_left"]), 1))
+    return response
+
+
+def set_rate_limit_headers(response, usage: dict) -> None:
+    response["RateLimit-Limit"] = str(usage["limit"])
+    response["RateLimit-Remaining"] = str(max(usage["limit"] - usage["count"], 0))
+    response["RateLimit-Reset"] = str(max(math.ceil(usage["time_left"]), 0))
+
+
+class ApiRateLimitMiddleware:
+    """Count every /api/* request against its caller's tier and answer 429 past the limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if not path.startswith("/api/") or path.startswith(UNLIMITED_PATH_PREFIXES):
+            return self.get_response(request)
+        user_id = _bearer_user_id(request)
+        if user_id is None and getattr(request, "user", None) and request.user.is_authenticated:
+            user_id = str(request.user.pk)
+        if user_id is not None:
+            usage = _usage(
+                request,
+                group="api-authenticated",
+                key=f"user:{user_id}",
+                limit=settings.RATE_LIMIT_MAX_AUTH,
+                window_min=settings.RATE_LIMIT_WINDOW_MIN,
+                increment=True,
+            )
+        else:
+            usage = _usage(
+                request,
+                group="api-anonymous",
+                key=f"ip:{client_ip(request)}",
+                limit=settings.RATE_LIMIT_MAX,
+                window_min=settings.RATE_LIMIT_WINDOW_MIN,
+                increment=True,
+            )
+        if usage is not None and usage["should_limit"]:
+            return too_many_requests(usage)
+        response = self.get_response(request)
+        if usage is not None:
+            set_rate_limit_headers(response, usage)
+        return response
+
+
+# --- failed logins --------------------------------------------------------------------------
+
+
+def _login_counters(request, email: str, *, increment: bool) -> list[dict]:
+    window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN
+    counters = [
+        _usage(
+            request,
+            group="login-failures-email",
+            key=f"email:{email.strip().lower()}",
+            limit=settings.LOGIN_RATE_LIMIT_PER_EMAIL,
+            window_min=window,
+            increment=increment,
+        ),
+        _usage(
+            request,
+            group="login-failures-ip",
+            key=f"ip:{client_ip(request)}",
+            limit=settings.LOGIN_RATE_LIMIT_PER_IP,
+            window_min=window,
+            increment=increment,
+        ),
+    ]
+    return [usage for usage in counters if usage is not None]
+
+
+def login_blocked(request, email: str) -> dict | None:
+    """The exhausted counter when this e-mail or IP has failed too often; only failures count."""
+    for usage in _login_counters(request, email, increment=False):
+        if usage["count"] >= usage["limit"]:
+            return usage
+    return None
+
+
+def record_failed_login(request, email: str) -> None:
+    _login_counters(request, email, increment=True)

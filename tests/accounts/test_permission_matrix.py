@@ -1,0 +1,173 @@
+"""Every route x {anonymous, viewer, staff, admin}: the status the role table promises, and a
+denied write that changed nothing."""
+
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import Location, StockMovement, StockRecord
+from inventory.services import stock_receive
+from items.models import Item
+from tests.conftest import client_for, user_with_role
+from tests.factories import ItemFactory, LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "viewer", "staff", "admin")
+STOCK = {"sku": "SKU-1001", "location": "WALK-IN"}
+
+# method, path, body, least role allowed, status when allowed
+ROUTES = [
+    ("get", "/api/items", None, "viewer", 200),
+    ("get", "/api/items/SKU-1001", None, "viewer", 200),
+    ("post", "/api/items", {"sku": "SKU-NEW", "name": "New item"}, "staff", 201),
+    ("put", "/api/items/SKU-1001", {"name": "Renamed"}, "staff", 200),
+    ("patch", "/api/items/SKU-1001", {"par_level": 3}, "staff", 200),
+    ("delete", "/api/items/SKU-1001", None, "admin", 200),
+    ("get", "/api/inventory", None, "viewer", 200),
+    ("get", "/api/inventory/summary", None, "viewer", 200),
+    ("get", "/api/inventory/movements", None, "viewer", 200),
+    ("post", "/api/inventory/receive", {**STOCK, "quantity": 1}, "staff", 201),
+    ("post", "/api/inventory/issue", {**STOCK, "quantity": 1}, "staff", 201),
+    ("post", "/api/inventory/count", {**STOCK, "quantity": 7}, "staff", 201),
+    (
+        "post",
+        "/api/inventory/adjust",
+        {**STOCK, "quantity_delta": -1, "reason": "Spoiled"},
+        "staff",
+        201,
+    ),
+    (
+        "post",
+        "/api/inventory/transfer",
+        {"sku": "SKU-1001", "from_location": "WALK-IN", "to_location": "FREEZER", "quantity": 1},
+        "staff",
+        201,
+    ),
+    ("get", "/api/locations", None, "viewer", 200),
+    ("get", "/api/locations/WALK-IN", None, "viewer", 200),
+    ("post", "/api/locations", {"code": "BAR", "name": "Bar"}, "staff", 201),
+    ("get", "/api/auth/me", None, "viewer", 200),
+]
+
+
+@pytest.fixture
+def world():
+    item = ItemFactory(sku="SKU-1001", name="Chicken breast")
+    walk_in = LocationFactory(code="WALK-IN")
+    LocationFactory(code="FREEZER")
+    stock_receive(item=item, location=walk_in, quantity=Decimal(10))
+
+
+def _client(role, anon_client):
+    if role == "anonymous":
+        return anon_client
+    return client_for(user_with_role(role, email=f"{role}-matrix@example.com"))
+
+
+def _state():
+    return (
+        list(Item.objects.order_by("pk").values()),
+        list(StockRecord.objects.order_by("pk").values("pk", "quantity", "location_id")),
+        StockMovement.objects.count(),
+        list(Location.objects.order_by("pk").values("code")),
+    )
+
+
+def _expected(role, least_role, ok_status):
+    if role == "anonymous":
+        return 401
+    return ok_status if ROLES.index(role) >= ROLES.index(least_role) else 403
+
+
+CASES = [
+    pytest.param(role, *route, id=f"{role}-{route[0]}-{route[1]}")
+    for route in ROUTES
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body", "least_role", "ok_status"), CASES)
+def test_route_answers_each_role_as_the_table_says(
+    world, anon_client, role, method, path, body, least_role, ok_status
+):
+    client = _client(role, anon_client)
+    before = _state()
+
+    response = getattr(client, method)(path, body, format="json")
+
+    expected = _expected(role, least_role, ok_status)
+    assert response.status_code == expected, response.content
+    assert response.json()["success"] is (expected < 400)
+    if expected >= 400:
+        assert _state() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "least_role"),
+    [(m, p, b, r) for m, p, b, r, _ in ROUTES if r != "viewer"],
+)
+def test_a_denied_write_names_the_least_role_that_may_do_it(world, method, path, body, least_role):
+    client = client_for(user_with_role("viewer", email="denied@example.com"))
+
+    response = getattr(client, method)(path, body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == (f"Insufficient permissions. Required roles: {least_role}")
+
+
+def test_anonymous_callers_get_401_in_the_envelope(world, anon_client):
+    response = anon_client.get("/api/items")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "success": False,
+        "error": "Authentication required",
+        "code": "not_authenticated",
+    }
+
+
+@pytest.mark.parametrize("path", [p for m, p, _b, _r, _s in ROUTES if m == "get" and "me" not in p])
+def test_anonymous_read_setting_restores_v20_anonymous_gets(world, anon_client, settings, path):
+    settings.API_ANONYMOUS_READ = True
+
+    response = anon_client.get(path)
+
+    assert response.status_code == 200
+
+
+def test_anonymous_read_setting_still_refuses_anonymous_writes(world, anon_client, settings):
+    settings.API_ANONYMOUS_READ = True
+    before = _state()
+
+    response = anon_client.post(
+        "/api/items", {"sku": "SKU-ANON", "name": "Anonymous"}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert _state() == before
+
+
+def test_a_superuser_without_groups_has_admin_rights(world):
+    superuser = user_with_role("viewer", email="root@example.com", is_superuser=True)
+
+    response = client_for(superuser).delete("/api/items/SKU-1001")
+
+    assert response.status_code == 200
+
+
+def test_stock_changed_by_staff_records_who_did_it(world):
+    staff = user_with_role("staff", email="sam@example.com")
+
+    client_for(staff).post("/api/inventory/issue", {**STOCK, "quantity": 2}, format="json")
+
+    assert StockMovement.objects.latest("id").created_by == staff
+
+
+def test_a_signed_in_user_without_a_role_cannot_read(world):
+    from tests.factories import UserFactory
+
+    response = client_for(UserFactory()).get("/api/items")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "Insufficient permissions. Required roles: viewer"
