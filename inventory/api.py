@@ -4,12 +4,14 @@ Each operation route validates its body, calls its service in `inventory.service
 the ledger row it wrote with the stock row after it. No business logic lives here.
 """
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.views import APIView
 
 from accounts.permissions import read_write_permissions
 from inventory import selectors, services
+from inventory.cache_keys import SUMMARY
 from inventory.filters import MovementFilter, StockFilter
 from inventory.models import MovementSource
 from inventory.selectors import LOCATION_COLUMNS, MOVEMENT_COLUMNS, STOCK_COLUMNS
@@ -30,7 +32,7 @@ from inventory.serializers import (
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
-from inventory_project.api.viewsets import ColumnsListMixin
+from inventory_project.api.viewsets import ColumnsListMixin, cached_json_response
 
 
 @extend_schema_view(
@@ -124,7 +126,11 @@ class InventorySummaryApi(APIView):
 
     @extend_schema(summary="Inventory summary (v20)", responses={200: envelope(SummarySerializer)})
     def get(self, request):
-        return success_response(selectors.inventory_summary())
+        return cached_json_response(
+            SUMMARY,
+            settings.CACHE_TTL_SUMMARY,
+            lambda: {"success": True, "data": selectors.inventory_summary()},
+        )
 
 
 def _change_response(movement) -> dict:

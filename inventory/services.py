@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory.cache_keys import STOCK_GROUP
 from inventory.errors import StockErrorCode
 from inventory.locks import lock_stock_records
 from inventory.models import (
@@ -25,6 +26,7 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
+from inventory_project import cache
 from inventory_project.errors import ConflictError, ServiceError
 from inventory_project.request_context import get_request_id
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
@@ -56,16 +58,17 @@ def _as_quantity(value, *, field: str) -> Decimal:
         raise ServiceError(
             f"{field} must be a finite number.", code=StockErrorCode.INVALID_QUANTITY, field=field
         )
-    if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
-        raise ServiceError(
-            f"{field} may have at most {QUANTITY_PLACES} decimal places.",
-            code=StockErrorCode.INVALID_QUANTITY,
-            field=field,
-        )
+    # Range first: quantize() itself fails on numbers beyond the decimal context's precision.
     if abs(quantity) > MAX_QUANTITY:
         raise ServiceError(
             f"{field} is out of range (at most {MAX_QUANTITY}).",
             code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
+            field=field,
+        )
+    if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
+        raise ServiceError(
+            f"{field} may have at most {QUANTITY_PLACES} decimal places.",
+            code=StockErrorCode.INVALID_QUANTITY,
             field=field,
         )
     return quantity
@@ -161,6 +164,7 @@ def _apply_change(
         record.expires_at = expires_at
         update_fields.append("expires_at")
     record.save(update_fields=update_fields)
+    cache.invalidate(groups=[STOCK_GROUP])
     return StockMovement.objects.create(
         stock_record=record,
         item_id=record.item_id,
@@ -416,4 +420,5 @@ def stock_record_set_expiry(*, record: StockRecord, expires_at: date | None) -> 
     record = lock_stock_records(record.pk)[record.pk]
     record.expires_at = expires_at
     record.save(update_fields=["expires_at", "updated_at"])
+    cache.invalidate(groups=[STOCK_GROUP])
     return record

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 _request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 # An incoming id is trusted only if it looks like an id: it lands in logs and the ledger.
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def new_request_id() -> str:
@@ -20,7 +20,7 @@ def new_request_id() -> str:
 
 def sanitize_request_id(candidate: str | None) -> str:
     """Return the candidate when it is a sane id, otherwise a fresh one."""
-    if candidate and _SANE_REQUEST_ID.match(candidate):
+    if candidate and _SANE_REQUEST_ID.fullmatch(candidate):
         return candidate
     return new_request_id()
 

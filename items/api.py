@@ -1,13 +1,15 @@
 """The item routes: /api/items and /api/items/{sku}."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
-from inventory_project.api.viewsets import ColumnsListMixin
+from inventory_project.api.viewsets import CachedListMixin, cached_json_response
 from items import selectors, services
+from items.cache_keys import ITEMS_ACTIVE, ITEMS_ALL, item_detail_key
 from items.filters import ItemFilter
 from items.selectors import ITEM_COLUMNS
 from items.serializers import (
@@ -21,7 +23,9 @@ from items.serializers import (
 @extend_schema_view(
     list=extend_schema(
         summary="List items",
-        description="Ordered by name. Without `limit`/`offset` the whole list answers (as v20).",
+        description="Ordered by name. Without `limit`/`offset` the whole list answers (as v20). "
+        "The v20 forms (no parameters, or `?active=true`) are served from the cache: header "
+        "`X-Cache: HIT` or `MISS`; other queries answer `X-Cache: BYPASS`.",
         responses={200: ItemSerializer(many=True), **errors(400)},
     ),
     retrieve=extend_schema(
@@ -50,9 +54,11 @@ from items.serializers import (
         responses={200: envelope(ItemSerializer), **errors(404)},
     ),
 )
-class ItemViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
     required_permissions = read_write_permissions("items.item")
     columns = ITEM_COLUMNS
+    list_cache_keys = {(): ITEMS_ALL, (("active", "true"),): ITEMS_ACTIVE}
+    list_cache_ttl_setting = "CACHE_TTL_ITEMS"
     filterset_class = ItemFilter
     ordering_fields = ["name", "sku", "category", "created_at", "updated_at", "par_level"]
     ordering = ["name"]
@@ -63,8 +69,11 @@ class ItemViewSet(ColumnsListMixin, viewsets.GenericViewSet):
         return selectors.item_queryset()
 
     def retrieve(self, request, sku: str):
-        item = selectors.item_get(sku=sku)
-        return success_response(selectors.item_row(item_id=item.pk))
+        def build() -> dict:
+            item = selectors.item_get(sku=sku)
+            return {"success": True, "data": selectors.item_row(item_id=item.pk)}
+
+        return cached_json_response(item_detail_key(sku), settings.CACHE_TTL_ITEMS, build)
 
     def create(self, request):
         serializer = ItemCreateSerializer(data=request.data)

@@ -9,3 +9,4 @@ class ItemErrorCode(StrEnum):
     INVALID_SKU = "invalid_sku"
     INVALID_LEVELS = "invalid_levels"
     SKU_IMMUTABLE = "sku_immutable"
+    INVALID_FIELD = "invalid_field"

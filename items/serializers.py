@@ -58,18 +58,20 @@ class ItemWriteSerializer(serializers.Serializer):
         help_text="Optional on updates; must equal the item's SKU (SKUs are immutable).",
     )
 
-    def validate_name(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
+    def validate(self, attrs: dict) -> dict:
+        if "name" in attrs and not attrs["name"].strip():
+            raise serializers.ValidationError({"name": ["This field may not be blank."]})
+        return attrs
 
 
 class ItemCreateSerializer(ItemWriteSerializer):
-    sku = serializers.CharField(max_length=SKU_MAX_LENGTH, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    sku = serializers.CharField(
+        max_length=SKU_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
-        missing = [field for field in ("sku", "name") if not str(attrs.get(field, "")).strip()]
+        missing = [field for field in ("sku", "name") if not (attrs.get(field) or "").strip()]
         if missing:
             # The v20 sentence, kept word for word for its consumers.
             raise ServiceError(

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from inventory_project import cache
 from inventory_project.errors import ConflictError, ServiceError
+from items.cache_keys import ITEMS_GROUP, item_detail_key
 from items.errors import ItemErrorCode
 from items.models import SKU_MAX_LENGTH, Item
 
@@ -40,6 +42,28 @@ def normalize_sku(raw: str) -> str:
     return sku
 
 
+# Text fields and their limits, checked here so every door (API, admin, import, command) agrees.
+TEXT_LIMITS = {"name": 200, "category": 100, "uom": 20}
+LEVEL_FIELDS = ("reorder_min", "reorder_max", "par_level")
+
+
+def _validate_fields(values: dict) -> None:
+    if "name" in values and not (values["name"] or "").strip():
+        raise ServiceError("name may not be blank.", code=ItemErrorCode.INVALID_FIELD, field="name")
+    for field, limit in TEXT_LIMITS.items():
+        if len(values.get(field) or "") > limit:
+            raise ServiceError(
+                f"{field} is longer than {limit} characters.",
+                code=ItemErrorCode.INVALID_FIELD,
+                field=field,
+            )
+    for field in LEVEL_FIELDS:
+        if field in values and values[field] < 0:
+            raise ServiceError(
+                f"{field} cannot be negative.", code=ItemErrorCode.INVALID_LEVELS, field=field
+            )
+
+
 def validate_reorder_levels(*, reorder_min: Decimal, reorder_max: Decimal) -> None:
     """`reorder_max` of 0 means "no maximum"; otherwise it may not be below `reorder_min`."""
     if reorder_max and reorder_min > reorder_max:
@@ -62,6 +86,16 @@ def item_create(
     active: bool = True,
 ) -> Item:
     sku = normalize_sku(sku)
+    _validate_fields(
+        {
+            "name": name,
+            "category": category,
+            "uom": uom,
+            "reorder_min": reorder_min,
+            "reorder_max": reorder_max,
+            "par_level": par_level,
+        }
+    )
     validate_reorder_levels(reorder_min=reorder_min, reorder_max=reorder_max)
     item = Item(
         sku=sku,
@@ -77,6 +111,7 @@ def item_create(
         # The unique index decides, not a lookup first: two concurrent creates cannot both win.
         with transaction.atomic():
             item.save(force_insert=True)
+            cache.invalidate(groups=[ITEMS_GROUP], keys=[item_detail_key(sku)])
     except IntegrityError:
         if Item.objects.filter(sku=sku).exists():
             raise ConflictError(
@@ -102,6 +137,7 @@ def item_update(*, item: Item, data: dict) -> Item:
             code=ItemErrorCode.SKU_IMMUTABLE,
             field="sku",
         )
+    _validate_fields({k: v for k, v in data.items() if k in ITEM_EDITABLE_FIELDS})
     item = Item.objects.select_for_update().get(pk=item.pk)
     changed = []
     for field in ITEM_EDITABLE_FIELDS:
@@ -118,6 +154,7 @@ def item_update(*, item: Item, data: dict) -> Item:
     validate_reorder_levels(reorder_min=item.reorder_min, reorder_max=item.reorder_max)
     if changed:
         item.save(update_fields=[*changed, "updated_at"])
+        cache.invalidate(groups=[ITEMS_GROUP], keys=[item_detail_key(item.sku)])
     return item
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.services import user_set_role
 from accounts.tokens import tokens_for_user
 from inventory import services as stock_services
+from inventory_project import cache as response_cache
 from tests.factories import ItemFactory, LocationFactory, UserFactory
 
 
@@ -22,8 +23,10 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    response_cache.reset_state()
     yield
     cache.clear()
+    response_cache.reset_state()
 
 
 def user_with_role(role: str, **fields):

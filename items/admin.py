@@ -1,0 +1,180 @@
+"""The item master in the Django admin: a thin door into `items.services`.
+
+Adding or changing an item calls `item_create` / `item_update`, the "Deactivate" action calls
+`item_deactivate`, exactly as the API does; items are never deleted (the ledger refers to them).
+`inventory.admin` extends this admin with the stock on hand (items know nothing of stock).
+
+`ServiceErrorsAsFormErrors` is shared with the other admin modules: a `ServiceError` that a
+service raises while saving (a duplicate created concurrently, a rule the form cannot check) is
+shown on the re-rendered form, never as a server error.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import ngettext
+
+from inventory_project.errors import ServiceError
+from items import services
+from items.models import Item
+
+# Attribute of the request that carries a service refusal into the second rendering of a form.
+_SERVICE_ERROR_ATTR = "_admin_service_error"
+
+
+class ServiceErrorsAsFormErrors:
+    """ModelAdmin mixin: show a `ServiceError` raised by `save_model` as an error of the form.
+
+    The admin saves inside one transaction; when a service refuses, the exception rolls all of it
+    back (ledger rows included), and the form is rendered again from the same POST with the
+    service's message on the field it names (`service_error_fields` maps service argument names
+    to form fields), or above the form when the field is not on it.
+    """
+
+    service_error_fields: dict[str, str] = {}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            if request.method != "POST" or hasattr(request, _SERVICE_ERROR_ATTR):
+                raise
+            setattr(request, _SERVICE_ERROR_ATTR, error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, _SERVICE_ERROR_ATTR, None)
+        if error is None:
+            return form_class
+        field = self.service_error_fields.get(error.field, error.field)
+
+        class FormWithServiceError(form_class):
+            def clean(self):
+                cleaned_data = super().clean()
+                self.add_error(field if field in self.fields else None, error.message)
+                return cleaned_data
+
+        FormWithServiceError.__name__ = form_class.__name__
+        return FormWithServiceError
+
+
+def service_validation_error(error: ServiceError) -> ValidationError:
+    """A service's refusal as a form `ValidationError` on the field it names."""
+    if error.field:
+        return ValidationError({error.field: error.message}, code=error.code)
+    return ValidationError(error.message, code=error.code)
+
+
+class ItemAdminForm(forms.ModelForm):
+    """Checks the rules of `items.services` before saving, so they show as form errors."""
+
+    class Meta:
+        model = Item
+        fields = ("sku", *services.ITEM_EDITABLE_FIELDS)
+
+    def clean_sku(self):
+        try:
+            return services.normalize_sku(self.cleaned_data.get("sku", ""))
+        except ServiceError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        reorder_min = cleaned_data.get("reorder_min", self.instance.reorder_min)
+        reorder_max = cleaned_data.get("reorder_max", self.instance.reorder_max)
+        if reorder_min is not None and reorder_max is not None:
+            try:
+                services.validate_reorder_levels(reorder_min=reorder_min, reorder_max=reorder_max)
+            except ServiceError as error:
+                raise service_validation_error(error) from None
+        return cleaned_data
+
+
+def copy_saved_fields(target, saved) -> None:
+    """Make the admin's unsaved instance `target` the row a service saved (`saved`).
+
+    The admin goes on using its own instance after `save_model` (for the change message, the log
+    entry and the redirect), so it must carry the primary key and the values as stored.
+    """
+    for field in saved._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+@admin.register(Item)
+class ItemAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+    form = ItemAdminForm
+    list_display = (
+        "sku",
+        "name",
+        "category",
+        "uom",
+        "par_level",
+        "active",
+    )
+    list_display_links = ("sku", "name")
+    list_filter = ("category", "active")
+    search_fields = ("sku", "name")
+    search_help_text = "Search by SKU or name."
+    ordering = ("name", "id")
+    list_per_page = 100
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("sku", "name", "category", "uom", "active")}),
+        ("Levels", {"fields": ("reorder_min", "reorder_max", "par_level")}),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ("deactivate_selected",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("created_at", "updated_at")
+        # The SKU is the item's identity (the API and the ledger address items by it).
+        return ("sku", "created_at", "updated_at")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets[:2]
+        return self.fieldsets
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Items are deactivated, never deleted: stock records and the ledger refer to them.
+        return False
+
+    def has_deactivate_permission(self, request) -> bool:
+        # Deactivation is the API's DELETE, which needs the delete permission (admins).
+        return request.user.has_perm("items.delete_item")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.ITEM_EDITABLE_FIELDS
+            }
+            saved = services.item_update(item=obj, data=data)
+        else:
+            saved = services.item_create(
+                **{
+                    name: form.cleaned_data[name]
+                    for name in ("sku", "name", *services.ITEM_EDITABLE_FIELDS)
+                    if name in form.cleaned_data
+                }
+            )
+        copy_saved_fields(obj, saved)
+
+    @admin.action(description="Deactivate selected items", permissions=("deactivate",))
+    def deactivate_selected(self, request, queryset):
+        deactivated = 0
+        with transaction.atomic():
+            for item in queryset.filter(active=True):
+                services.item_deactivate(item=item)
+                deactivated += 1
+        self.message_user(
+            request,
+            ngettext("Deactivated %d item.", "Deactivated %d items.", deactivated) % deactivated,
+            messages.SUCCESS,
+        )

@@ -1,0 +1,155 @@
+"""Concurrent changes of stock serialize: no lost update, no overdraft, no deadlock, no duplicate.
+
+These need real row locks and concurrent connections, so they run on PostgreSQL only. Each
+worker thread opens its own database connection and closes it when done.
+"""
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from inventory import services
+from inventory.models import MovementKind, StockMovement, StockRecord
+from inventory_project.errors import ServiceError
+from items.models import Item
+from items.services import item_create
+from tests.factories import ItemFactory, LocationFactory
+from tests.helpers import assert_ledger_balances, postgres_only
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+# A safety net so a deadlock fails the test instead of hanging CI; never reached when it passes.
+JOIN_TIMEOUT_SECONDS = 120
+
+
+def run_together(workers: int, work) -> list[str]:
+    """Run `work(i)` in `workers` threads released at once; each result is "ok" or an error code.
+
+    Anything other than a ServiceError is reported by its class name, so a deadlock or a lost
+    connection shows up in the results instead of vanishing in a thread.
+    """
+    barrier = threading.Barrier(workers)
+    results: list[str] = [""] * workers
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+            results[index] = "ok"
+        except ServiceError as error:
+            results[index] = error.code
+        except Exception as error:  # reported by name; the caller asserts on the results
+            results[index] = type(error).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "workers still running: deadlock?"
+    return results
+
+
+@pytest.fixture
+def item():
+    return ItemFactory(sku="SKU-RACE", name="Contended item")
+
+
+@pytest.fixture
+def location():
+    return LocationFactory(code="RACE-A")
+
+
+@pytest.fixture
+def other_location():
+    return LocationFactory(code="RACE-B")
+
+
+def test_fifty_concurrent_issues_of_one_unit_from_fifty_leave_exactly_zero(item, location):
+    services.stock_receive(item=item, location=location, quantity=Decimal(50))
+
+    results = run_together(
+        50,
+        lambda _i: services.stock_issue(item=item, location=location, quantity=Decimal(1)),
+    )
+
+    assert Counter(results) == {"ok": 50}
+    record = StockRecord.objects.get(item=item, location=location)
+    assert record.quantity == Decimal(0)
+    assert StockMovement.objects.filter(kind=MovementKind.ISSUE).count() == 50
+    assert_ledger_balances()
+
+
+def test_sixty_concurrent_issues_against_fifty_units_let_exactly_fifty_through(item, location):
+    services.stock_receive(item=item, location=location, quantity=Decimal(50))
+
+    results = run_together(
+        60,
+        lambda _i: services.stock_issue(item=item, location=location, quantity=Decimal(1)),
+    )
+
+    assert Counter(results) == {"ok": 50, "insufficient_stock": 10}
+    record = StockRecord.objects.get(item=item, location=location)
+    assert record.quantity == Decimal(0)
+    assert not StockMovement.objects.filter(quantity_after__lt=0).exists()
+    assert StockMovement.objects.filter(kind=MovementKind.ISSUE).count() == 50
+    assert_ledger_balances()
+
+
+def test_concurrent_transfers_in_opposite_directions_finish_without_deadlock_and_balance(
+    item, location, other_location
+):
+    services.stock_receive(item=item, location=location, quantity=Decimal(100))
+    services.stock_receive(item=item, location=other_location, quantity=Decimal(100))
+
+    def transfer(index: int) -> None:
+        there, back = (location, other_location), (other_location, location)
+        from_location, to_location = there if index % 2 == 0 else back
+        services.stock_transfer(
+            item=item,
+            from_location=from_location,
+            to_location=to_location,
+            quantity=Decimal(index % 5 + 1),
+        )
+
+    results = run_together(30, transfer)
+
+    assert Counter(results) == {"ok": 30}
+    quantities = dict(
+        StockRecord.objects.filter(item=item).values_list("location__code", "quantity")
+    )
+    moved_there = sum(i % 5 + 1 for i in range(0, 30, 2))
+    moved_back = sum(i % 5 + 1 for i in range(1, 30, 2))
+    assert quantities == {
+        "RACE-A": Decimal(100 - moved_there + moved_back),
+        "RACE-B": Decimal(100 + moved_there - moved_back),
+    }
+    assert StockMovement.objects.filter(kind=MovementKind.TRANSFER).count() == 60
+    assert_ledger_balances()
+
+
+def test_concurrent_first_receipts_of_a_new_lot_end_on_one_stock_record(item, location):
+    results = run_together(
+        20,
+        lambda _i: services.stock_receive(
+            item=item, location=location, quantity=Decimal("1.5"), lot="LOT-NEW"
+        ),
+    )
+
+    assert Counter(results) == {"ok": 20}
+    record = StockRecord.objects.get(item=item, location=location, lot="LOT-NEW")
+    assert record.quantity == Decimal(30)
+    assert StockMovement.objects.filter(stock_record=record).count() == 20
+    assert_ledger_balances()
+
+
+def test_concurrent_creates_of_one_sku_make_one_item_and_conflicts_for_the_rest():
+    results = run_together(20, lambda i: item_create(sku="SKU-TWIN", name=f"Twin {i}"))
+
+    assert Counter(results) == {"ok": 1, "duplicate_sku": 19}
+    assert Item.objects.filter(sku="SKU-TWIN").count() == 1
