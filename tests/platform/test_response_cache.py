@@ -1,0 +1,174 @@
+"""The response cache: hits and misses, invalidation by every write, and a cache that fails."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from inventory import services as stock_services
+from inventory.cache_keys import SUMMARY
+from inventory_project import cache as response_cache
+from items import services as item_services
+from items.cache_keys import ITEMS_ACTIVE, ITEMS_ALL, item_detail_key
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
+
+def test_the_second_read_of_the_item_list_is_a_hit_with_the_same_bytes(api_client, item):
+    first = api_client.get("/api/items")
+    second = api_client.get("/api/items")
+
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
+    assert first.content == second.content
+
+
+def test_active_items_have_their_own_entry(api_client, item):
+    api_client.get("/api/items")
+
+    response = api_client.get("/api/items?active=true")
+
+    assert response["X-Cache"] == "MISS"
+    assert cache.get(ITEMS_ACTIVE) == response.content
+
+
+def test_filtered_or_paged_lists_bypass_the_cache(api_client, item):
+    response = api_client.get("/api/items?category=Protein&limit=5")
+
+    assert response["X-Cache"] == "BYPASS"
+    assert cache.get(ITEMS_ALL) is None
+
+
+def test_a_read_after_an_api_create_sees_the_new_item(api_client, item):
+    api_client.get("/api/items")
+
+    api_client.post("/api/items", {"sku": "SKU-NEW", "name": "Basil"}, format="json")
+    response = api_client.get("/api/items")
+
+    assert response["X-Cache"] == "MISS"
+    assert "SKU-NEW" in {row["sku"] for row in response.json()["data"]}
+
+
+def test_an_update_through_the_service_drops_lists_and_the_item(api_client, item):
+    for path in ("/api/items", "/api/items?active=true", f"/api/items/{item.sku}"):
+        api_client.get(path)
+
+    item_services.item_update(item=item, data={"name": "Renamed"})
+
+    assert cache.get(ITEMS_ALL) is None
+    assert cache.get(ITEMS_ACTIVE) is None
+    assert cache.get(item_detail_key(item.sku)) is None
+    assert api_client.get(f"/api/items/{item.sku}").json()["data"]["name"] == "Renamed"
+
+
+def test_an_update_that_changes_nothing_keeps_the_cache(api_client, item):
+    api_client.get("/api/items")
+
+    item_services.item_update(item=item, data={"name": item.name})
+
+    assert cache.get(ITEMS_ALL) is not None
+
+
+def test_deactivating_an_item_drops_the_summary(api_client, item):
+    api_client.get("/api/inventory/summary")
+
+    api_client.delete(f"/api/items/{item.sku}")
+
+    assert cache.get(SUMMARY) is None
+    assert api_client.get("/api/inventory/summary").json()["data"]["total_items"] == 0
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda item, location: stock_services.stock_receive(
+            item=item, location=location, quantity=Decimal(1)
+        ),
+        lambda item, location: stock_services.stock_issue(
+            item=item, location=location, quantity=Decimal(1)
+        ),
+        lambda item, location: stock_services.stock_count(
+            item=item, location=location, counted_quantity=Decimal(3)
+        ),
+        lambda item, location: stock_services.stock_adjust(
+            item=item, location=location, quantity_delta=Decimal(-1), reason="Dropped"
+        ),
+    ],
+    ids=["receive", "issue", "count", "adjust"],
+)
+def test_every_stock_operation_drops_the_summary(api_client, stocked, operation):
+    api_client.get("/api/inventory/summary")
+
+    operation(stocked.item, stocked.location)
+    fresh = api_client.get("/api/inventory/summary")
+
+    assert fresh["X-Cache"] == "MISS"
+    assert fresh.json()["data"]["total_quantity"] == float(
+        type(stocked).objects.get(pk=stocked.pk).quantity
+    )
+
+
+def test_a_transfer_drops_the_summary(api_client, stocked, other_location):
+    api_client.get("/api/inventory/summary")
+
+    stock_services.stock_transfer(
+        item=stocked.item,
+        from_location=stocked.location,
+        to_location=other_location,
+        quantity=Decimal(2),
+    )
+
+    assert api_client.get("/api/inventory/summary").json()["data"]["total_locations"] == 2
+
+
+def test_a_404_is_never_cached(api_client):
+    api_client.get("/api/items/SKU-LATER")
+    item_services.item_create(sku="SKU-LATER", name="Arrives later")
+
+    response = api_client.get("/api/items/SKU-LATER")
+
+    assert response.status_code == 200
+
+
+def test_a_cached_list_still_checks_permissions(api_client, anon_client, item):
+    api_client.get("/api/items")
+
+    response = anon_client.get("/api/items")
+
+    assert response.status_code == 401
+
+
+def test_requests_succeed_from_the_database_when_the_cache_is_unreachable(
+    api_client, item, settings
+):
+    settings.CACHES = UNREACHABLE_REDIS
+    settings.RATELIMIT_ENABLE = False
+
+    first = api_client.get("/api/items")
+    created = api_client.post("/api/items", {"sku": "SKU-OUT", "name": "Offline"}, format="json")
+    second = api_client.get("/api/items")
+
+    assert first.status_code == 200
+    assert first["X-Cache"] == "MISS"
+    assert created.status_code == 201
+    assert "SKU-OUT" in {row["sku"] for row in second.json()["data"]}
+
+
+def test_deletes_missed_while_the_cache_was_away_are_replayed_when_it_returns(settings):
+    settings.CACHE_RETRY_SECONDS = 0
+    working = settings.CACHES
+    cache.set(ITEMS_ALL, b"stale", 300)
+    settings.CACHES = UNREACHABLE_REDIS
+    response_cache.invalidate(keys=[ITEMS_ALL])
+    settings.CACHES = working
+
+    response_cache.get_bytes("first use after the outage")
+
+    assert cache.get(ITEMS_ALL) is None
