@@ -51,6 +51,21 @@ def user_set_role(*, user, role: Role | str) -> None:
     user._role_cache = role
 
 
+def _check_strength(password: str, user) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password", field="password") from None
+
+
+def user_set_password(*, user, password: str, check_password_strength: bool = True) -> None:
+    """Set a new password (checked by Django's validators unless told); old tokens stop working."""
+    if check_password_strength:
+        _check_strength(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -64,12 +79,7 @@ def user_create(
     user_model = get_user_model()
     user = user_model(email=user_model.objects.normalize_email(email).lower(), name=name)
     if check_password_strength:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ServiceError(
-                " ".join(exc.messages), code="weak_password", field="password"
-            ) from None
+        _check_strength(password, user)
     user.set_password(password)
     user.save()
     user_set_role(user=user, role=role)

@@ -10,7 +10,9 @@ from inventory.errors import StockErrorCode
 from inventory.models import Location, StockMovement, StockRecord
 from inventory_project.api.columns import Columns
 from inventory_project.errors import NotFoundError
-from items.models import Item
+from items.models import QUANTITY_PLACES, Item
+
+QUANTITY_STEP = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 STOCK_COLUMNS = Columns(
     id="id",
@@ -103,7 +105,8 @@ def inventory_summary() -> dict:
     )
     return {
         "total_items": Item.objects.filter(active=True).count(),
-        "total_quantity": totals["total_quantity"],
+        # SQLite sums decimals as floats (46.4 comes back 46.3999...); PostgreSQL is exact.
+        "total_quantity": totals["total_quantity"].quantize(QUANTITY_STEP),
         "total_locations": StockRecord.objects.values("location_id").distinct().count(),
         "low_stock_count": low_stock_items().count(),
         "timestamp": timezone.now(),

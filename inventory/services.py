@@ -415,6 +415,30 @@ def location_create(*, code: str, name: str = "", active: bool = True) -> Locati
 
 
 @transaction.atomic
+def location_update(
+    *, location: Location, name: str | None = None, active: bool | None = None
+) -> Location:
+    """Rename or (de)activate a location; its code is its identity and never changes."""
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    changed = []
+    if name is not None and name.strip() != location.name:
+        if len(name.strip()) > 200:
+            raise ServiceError(
+                "name is longer than 200 characters.",
+                code=StockErrorCode.INVALID_LOCATION,
+                field="name",
+            )
+        location.name = name.strip()
+        changed.append("name")
+    if active is not None and active != location.active:
+        location.active = active
+        changed.append("active")
+    if changed:
+        location.save(update_fields=changed)
+    return location
+
+
+@transaction.atomic
 def stock_record_set_expiry(*, record: StockRecord, expires_at: date | None) -> StockRecord:
     """Change the expiry date of a lot; quantities are untouched, so no ledger row."""
     record = lock_stock_records(record.pk)[record.pk]

@@ -4,9 +4,7 @@ Adding or changing an item calls `item_create` / `item_update`, the "Deactivate"
 `item_deactivate`, exactly as the API does; items are never deleted (the ledger refers to them).
 `inventory.admin` extends this admin with the stock on hand (items know nothing of stock).
 
-`ServiceErrorsAsFormErrors` is shared with the other admin modules: a `ServiceError` that a
-service raises while saving (a duplicate created concurrently, a rule the form cannot check) is
-shown on the re-rendered form, never as a server error.
+Service refusals show as form errors (`inventory_project.admin_helpers`), never as server errors.
 """
 
 from django import forms
@@ -15,56 +13,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import ngettext
 
+from inventory_project.admin_helpers import (
+    ServiceErrorsAsFormErrors,
+    copy_saved_fields,
+    service_validation_error,
+)
 from inventory_project.errors import ServiceError
 from items import services
 from items.models import Item
-
-# Attribute of the request that carries a service refusal into the second rendering of a form.
-_SERVICE_ERROR_ATTR = "_admin_service_error"
-
-
-class ServiceErrorsAsFormErrors:
-    """ModelAdmin mixin: show a `ServiceError` raised by `save_model` as an error of the form.
-
-    The admin saves inside one transaction; when a service refuses, the exception rolls all of it
-    back (ledger rows included), and the form is rendered again from the same POST with the
-    service's message on the field it names (`service_error_fields` maps service argument names
-    to form fields), or above the form when the field is not on it.
-    """
-
-    service_error_fields: dict[str, str] = {}
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceError as error:
-            if request.method != "POST" or hasattr(request, _SERVICE_ERROR_ATTR):
-                raise
-            setattr(request, _SERVICE_ERROR_ATTR, error)
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        error = getattr(request, _SERVICE_ERROR_ATTR, None)
-        if error is None:
-            return form_class
-        field = self.service_error_fields.get(error.field, error.field)
-
-        class FormWithServiceError(form_class):
-            def clean(self):
-                cleaned_data = super().clean()
-                self.add_error(field if field in self.fields else None, error.message)
-                return cleaned_data
-
-        FormWithServiceError.__name__ = form_class.__name__
-        return FormWithServiceError
-
-
-def service_validation_error(error: ServiceError) -> ValidationError:
-    """A service's refusal as a form `ValidationError` on the field it names."""
-    if error.field:
-        return ValidationError({error.field: error.message}, code=error.code)
-    return ValidationError(error.message, code=error.code)
 
 
 class ItemAdminForm(forms.ModelForm):
@@ -90,18 +46,6 @@ class ItemAdminForm(forms.ModelForm):
             except ServiceError as error:
                 raise service_validation_error(error) from None
         return cleaned_data
-
-
-def copy_saved_fields(target, saved) -> None:
-    """Make the admin's unsaved instance `target` the row a service saved (`saved`).
-
-    The admin goes on using its own instance after `save_model` (for the change message, the log
-    entry and the redirect), so it must carry the primary key and the values as stored.
-    """
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
 
 
 @admin.register(Item)

@@ -20,4 +20,5 @@ def assert_ledger_balances() -> None:
         total = StockMovement.objects.filter(stock_record=record).aggregate(
             total=Sum("quantity_delta")
         )["total"] or Decimal(0)
+        total = total.quantize(Decimal("0.001"))  # SQLite sums decimals as floats
         assert record.quantity == total, f"{record}: {record.quantity} != ledger {total}"

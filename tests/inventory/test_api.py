@@ -978,3 +978,14 @@ def test_location_create_with_bad_input_is_a_400_naming_the_field_and_adds_nothi
     assert response.status_code == 400
     _assert_names_field(response.json(), field)
     assert _state() == before
+
+
+def test_summary_total_is_exact_for_tenths(api_client, item, location):
+    from inventory.services import stock_receive
+
+    for _ in range(3):
+        stock_receive(item=item, location=location, quantity=Decimal("0.1"))
+
+    response = api_client.get("/api/inventory/summary")
+
+    assert response.json()["data"]["total_quantity"] == 0.3

@@ -696,3 +696,17 @@ def test_after_a_mix_of_operations_every_quantity_equals_its_ledger(item, locati
     assert_ledger_balances()
     assert StockRecord.objects.get(item=item, location=location, lot="").quantity == Decimal("8.75")
     assert StockMovement.objects.count() == 12
+
+
+def test_location_update_renames_and_deactivates_but_keeps_the_code(location):
+    services.location_update(location=location, name="  Big walk-in ", active=False)
+
+    location.refresh_from_db()
+    assert (location.code, location.name, location.active) == ("WALK-IN", "Big walk-in", False)
+
+
+def test_location_update_refuses_an_over_long_name(location):
+    with pytest.raises(ServiceError) as refused:
+        services.location_update(location=location, name="x" * 201)
+
+    assert refused.value.field == "name"

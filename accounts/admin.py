@@ -1,0 +1,103 @@
+"""Users in the Django admin: Django's own user admin, adapted to the e-mail login.
+
+The e-mail address is the login and is stored in lower case, so two accounts can never differ only
+by case. Roles are the groups admin/staff/viewer (see `accounts.roles`), given in the groups field.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from accounts.models import User
+
+# The demo sign-ins (admin@local, ...) use the single-label domain "local", which Django's e-mail
+# validator refuses; the forms below accept it, so the demo users can be edited here too.
+_validate_login_email = EmailValidator(allowlist=["localhost", "local"])
+
+
+class LoginEmailField(forms.EmailField):
+    default_validators = [_validate_login_email]
+
+
+class EmailLoginFormMixin:
+    """The e-mail login: stored in lower case, unique regardless of case."""
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data.get("email", "")).lower()
+        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError("A user with this e-mail address already exists.", code="unique")
+        return email
+
+    def _get_validation_exclusions(self):
+        # clean_email has checked the address (format and uniqueness); the model field's own
+        # validator would refuse the demo users' "@local" addresses.
+        exclusions = super()._get_validation_exclusions()
+        exclusions.add("email")
+        return exclusions
+
+
+class UserCreationAdminForm(EmailLoginFormMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "name")
+        field_classes = {"email": LoginEmailField}
+
+
+class UserChangeAdminForm(EmailLoginFormMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = (
+            "email",
+            "password",
+            "name",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+            "last_login",
+            "date_joined",
+        )
+        field_classes = {"email": LoginEmailField}
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("name",)}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ),
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "name", "is_staff", "is_superuser", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "name")
+    search_help_text = "Search by e-mail or name."
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")

@@ -1,0 +1,415 @@
+"""Locations, stock records and the ledger in the Django admin: doors into `inventory.services`.
+
+- A stock record's quantity is changed only by `stock_count` (source "admin", performed by the
+  signed-in user), so an edit in the admin leaves the same ledger row as a count through the API.
+  Adding a stock record is a count from zero. Stock records are never deleted: the ledger refers
+  to them.
+- The change form remembers the quantity it showed; if the stock moved while someone was editing,
+  the save is refused with the new quantity instead of silently undoing the other change.
+- The ledger is read only: no add, change or delete, for anyone.
+- The item admin of `items.admin` is extended here with the stock on hand (items know no stock).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from inventory import services
+from inventory.locks import lock_stock_records
+from inventory.models import Location, MovementSource, StockMovement, StockRecord
+from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
+from items.admin import ItemAdmin
+from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
+
+ADDED_IN_ADMIN = "Added in admin"
+EDITED_IN_ADMIN = "Edited in admin"
+MOVE_STOCK_PERMISSION = "inventory.move_stock"
+
+
+def _fmt(quantity: Decimal) -> str:
+    """2.5, not 2.500; quantized first, as SQLite sums decimals in floating point."""
+    return format(quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)).normalize(), "f")
+
+
+# --- items, with their stock ----------------------------------------------------------------
+
+
+class StockRecordInline(admin.TabularInline):
+    """An item's stock records, read only; each links to its page, where quantities change."""
+
+    model = StockRecord
+    fields = ("location", "lot", "quantity", "expires_at", "last_counted_at")
+    readonly_fields = fields
+    ordering = ("location__code", "lot")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "stock on hand (open a record to count it)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item", "location")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ItemWithStockAdmin(ItemAdmin):
+    list_display = (*ItemAdmin.list_display[:-1], "on_hand", ItemAdmin.list_display[-1])
+    inlines = (StockRecordInline,)
+
+    def get_queryset(self, request):
+        # The total on hand of every item of the page in the page's one query, not one per row.
+        total = (
+            StockRecord.objects.filter(item=OuterRef("pk"))
+            .order_by()
+            .values("item")
+            .annotate(total=Sum("quantity"))
+            .values("total")
+        )
+        quantity = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                on_hand=Coalesce(
+                    Subquery(total, output_field=quantity), Value(Decimal(0)), output_field=quantity
+                )
+            )
+        )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand(self, item: Item) -> str:
+        return f"{_fmt(item.on_hand)} {item.uom}"
+
+    def save_formset(self, request, form, formset, change):
+        # The stock inline is read only: stock is never saved bare, only through the services.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+admin.site.unregister(Item)
+admin.site.register(Item, ItemWithStockAdmin)
+
+
+# --- locations ------------------------------------------------------------------------------
+
+
+@admin.register(Location)
+class LocationAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+    list_display = ("code", "name", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+    search_help_text = "Search by code or name."
+    ordering = ("code",)
+    fields = ("code", "name", "active", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the location's identity in the API and the CSV imports.
+        return ("created_at",) if obj is None else ("code", "created_at")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Retire a location by making it inactive: stock records and the ledger refer to it.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            location = services.location_create(
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                active=form.cleaned_data["active"],
+            )
+            copy_saved_fields(obj, location)
+            return
+        services.location_update(
+            location=obj, name=form.cleaned_data["name"], active=form.cleaned_data["active"]
+        )
+
+
+# --- stock records --------------------------------------------------------------------------
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    """Stock on hand that has expired or expires soon, counted from today."""
+
+    title = "expiry of stock on hand"
+    parameter_name = "expiry"
+    WINDOWS = {"3d": 3, "7d": 7, "30d": 30}
+
+    def lookups(self, request, model_admin):
+        return (
+            ("expired", "Expired"),
+            ("3d", "Within 3 days"),
+            ("7d", "Within 7 days"),
+            ("30d", "Within 30 days"),
+            ("none", "No expiry date"),
+        )
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "expired":
+            return queryset.filter(quantity__gt=0, expires_at__lt=today)
+        if self.value() in self.WINDOWS:
+            until = today + timedelta(days=self.WINDOWS[self.value()])
+            return queryset.filter(quantity__gt=0, expires_at__gte=today, expires_at__lte=until)
+        if self.value() == "none":
+            return queryset.filter(expires_at__isnull=True)
+        return queryset
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        help_text="Why the quantity changes; written to the ledger.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+
+def _clean_counted_quantity(quantity: Decimal | None) -> Decimal | None:
+    if quantity is not None and quantity < 0:
+        raise ValidationError("A counted quantity cannot be negative.", code="invalid_quantity")
+    return quantity
+
+
+class StockRecordAddForm(forms.ModelForm):
+    """A new stock record: the quantity entered is counted into it (one ledger row)."""
+
+    reason = _reason_field()
+
+    class Meta:
+        model = StockRecord
+        fields = ("item", "location", "lot", "quantity", "expires_at")
+        labels = {"quantity": "Counted quantity"}
+
+    def clean_quantity(self):
+        return _clean_counted_quantity(self.cleaned_data.get("quantity"))
+
+
+class StockRecordChangeForm(forms.ModelForm):
+    """Count an existing record (a changed quantity) and/or change its expiry date."""
+
+    reason = _reason_field()
+    # The quantity the form showed: an edit is meant against it, not against a newer one.
+    quantity_seen = forms.DecimalField(
+        required=False,
+        widget=forms.HiddenInput,
+        max_digits=QUANTITY_DIGITS,
+        decimal_places=QUANTITY_PLACES,
+    )
+
+    class Meta:
+        model = StockRecord
+        fields = ("quantity", "expires_at")
+        labels = {"quantity": "Counted quantity"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.quantity_changed = False
+        if "quantity_seen" in self.fields:
+            self.fields["quantity_seen"].initial = self.instance.quantity
+
+    def clean_quantity(self):
+        return _clean_counted_quantity(self.cleaned_data.get("quantity"))
+
+    def clean(self):
+        cleaned_data = super().clean()
+        quantity = cleaned_data.get("quantity")
+        if quantity is None or "quantity" not in self.fields:
+            return cleaned_data
+        seen = cleaned_data.get("quantity_seen")
+        if seen is None:  # a client that did not send it edits against what is stored
+            seen = self.instance.quantity
+        self.quantity_changed = quantity != seen
+        stored = self.instance.quantity  # locked for this transaction (StockRecordAdmin.get_object)
+        if self.quantity_changed and stored != seen:
+            # Show the current quantity and expect it next time, so a second save goes through.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("quantity_seen")] = str(stored)
+            self.add_error(
+                "quantity",
+                ValidationError(
+                    "The quantity on hand changed from %(seen)s to %(stored)s while you were "
+                    "editing. Check your count against it and save again.",
+                    code="stale_quantity",
+                    params={"seen": _fmt(seen), "stored": _fmt(stored)},
+                ),
+            )
+        return cleaned_data
+
+
+@admin.register(StockRecord)
+class StockRecordAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+    list_display = (
+        "item",
+        "location",
+        "lot",
+        "quantity",
+        "uom",
+        "expires_at",
+        "last_counted_at",
+    )
+    list_filter = ("location", "item__category", ExpiryFilter)
+    list_select_related = ("item", "location")
+    search_fields = ("item__sku", "item__name", "lot")
+    search_help_text = "Search by SKU, item name or lot."
+    ordering = ("item__name", "location__code", "lot", "id")
+    autocomplete_fields = ("item",)
+    list_per_page = 100
+    show_full_result_count = False
+    service_error_fields = {"counted_quantity": "quantity"}
+
+    def _may_move_stock(self, request) -> bool:
+        return request.user.has_perm(MOVE_STOCK_PERMISSION)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            fields = ("item", "location", "lot", "quantity", "expires_at", "reason")
+            return ((None, {"fields": fields}),)
+        if self._may_move_stock(request):
+            stock = ("item", "location", "lot", "quantity", "quantity_seen", "reason", "expires_at")
+        else:
+            stock = ("item", "location", "lot", "quantity", "expires_at")
+        history = ("last_counted_at", "created_at", "updated_at", "ledger")
+        return ((None, {"fields": stock}), ("History", {"fields": history}))
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        readonly = ("item", "location", "lot", "last_counted_at", "created_at", "updated_at")
+        if not self._may_move_stock(request):
+            readonly += ("quantity",)
+        return (*readonly, "ledger")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = StockRecordChangeForm if obj is not None else StockRecordAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_object(self, request, object_id, from_field=None):
+        record = super().get_object(request, object_id, from_field)
+        if (
+            record is not None
+            and request.method == "POST"
+            and transaction.get_connection().in_atomic_block
+        ):
+            # The admin saves in one transaction: lock the row before the form compares the
+            # quantity it showed with the stored one, so no stock change slips in between.
+            record = lock_stock_records(record.pk)[record.pk]
+        return record
+
+    @admin.display(description="unit", ordering="item__uom")
+    def uom(self, record: StockRecord) -> str:
+        return record.item.uom
+
+    def has_add_permission(self, request) -> bool:
+        # Adding a stock record counts stock into it, which the API allows only with move_stock.
+        return super().has_add_permission(request) and self._may_move_stock(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The ledger refers to stock records; a record that is gone is counted to zero instead.
+        return False
+
+    @admin.display(description="ledger")
+    def ledger(self, record: StockRecord) -> str:
+        url = reverse("admin:inventory_stockmovement_changelist")
+        return format_html(
+            '<a href="{}?stock_record__id__exact={}">Movements of this stock record</a>',
+            url,
+            record.pk,
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        door = {"performed_by": request.user, "source": MovementSource.ADMIN}
+        if not change:
+            movement = services.stock_count(
+                item=data["item"],
+                location=data["location"],
+                lot=data.get("lot", ""),
+                counted_quantity=data["quantity"],
+                expires_at=data.get("expires_at"),
+                reason=data.get("reason") or ADDED_IN_ADMIN,
+                **door,
+            )
+            copy_saved_fields(obj, StockRecord.objects.get(pk=movement.stock_record_id))
+            return
+        if form.quantity_changed:
+            services.stock_count(
+                item=obj.item,
+                location=obj.location,
+                lot=obj.lot,
+                counted_quantity=data["quantity"],
+                reason=data.get("reason") or EDITED_IN_ADMIN,
+                **door,
+            )
+        if "expires_at" in form.changed_data:
+            services.stock_record_set_expiry(record=obj, expires_at=data.get("expires_at"))
+        copy_saved_fields(obj, StockRecord.objects.get(pk=obj.pk))
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The append-only ledger: listed and viewed, never added, changed or deleted here."""
+
+    list_display = (
+        "created_at",
+        "sku",
+        "location",
+        "lot",
+        "kind",
+        "quantity_delta",
+        "quantity_after",
+        "created_by",
+        "source",
+        "reason",
+        "request_id",
+    )
+    list_filter = ("kind", "source", "location")
+    list_select_related = ("item", "location", "created_by")
+    search_fields = ("item__sku", "request_id")
+    search_help_text = "An exact SKU or request id."
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_per_page = 100
+    # The ledger grows without end: never count all of it just to print a total.
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="item__sku")
+    def sku(self, movement: StockMovement) -> str:
+        return movement.item.sku
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact matches only, so both use an index on a ledger of millions of rows.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        item_ids = list(Item.objects.filter(sku__iexact=term).values_list("pk", flat=True))
+        return queryset.filter(Q(item_id__in=item_ids) | Q(request_id=term)), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,1 @@
+"""`manage.py` commands of the inventory app: thin doors into its services."""
