@@ -4,15 +4,16 @@ Each operation route validates its body, calls its service in `inventory.service
 the ledger row it wrote with the stock row after it. No business logic lives here.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import read_write_permissions
 from inventory import selectors, services
-from inventory.cache_keys import SUMMARY
+from inventory.cached import SUMMARY
 from inventory.filters import MovementFilter, StockFilter
+from inventory.maintenance import run_maintenance
 from inventory.models import MovementSource
 from inventory.selectors import LOCATION_COLUMNS, MOVEMENT_COLUMNS, STOCK_COLUMNS
 from inventory.serializers import (
@@ -32,7 +33,10 @@ from inventory.serializers import (
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
-from inventory_project.api.viewsets import ColumnsListMixin, cached_json_response
+from inventory_project.api.viewsets import ColumnsListMixin
+from inventory_project.errors import ConflictError
+from inventory_project.jobs import JobAlreadyRunning, run_job
+from inventory_project.models import JobRun
 
 
 @extend_schema_view(
@@ -126,11 +130,7 @@ class InventorySummaryApi(APIView):
 
     @extend_schema(summary="Inventory summary (v20)", responses={200: envelope(SummarySerializer)})
     def get(self, request):
-        return cached_json_response(
-            SUMMARY,
-            settings.CACHE_TTL_SUMMARY,
-            lambda: {"success": True, "data": selectors.inventory_summary()},
-        )
+        return SUMMARY.response()
 
 
 def _change_response(movement) -> dict:
@@ -299,3 +299,39 @@ class StockTransferApi(_StockOperationApi):
             "from_stock": selectors.stock_row(record_id=transfer.outgoing.stock_record_id),
             "to_stock": selectors.stock_row(record_id=transfer.incoming.stock_record_id),
         }
+
+
+class MaintenanceResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    duration = serializers.FloatField(help_text="Seconds.")
+    tasks_completed = serializers.IntegerField()
+    tasks_total = serializers.IntegerField()
+    results = serializers.ListField(child=serializers.DictField())
+
+
+class MaintenanceApi(APIView):
+    """POST /jobs/maintenance (v20): run the maintenance job now, under its lock."""
+
+    required_permissions = {"POST": "accounts.run_jobs"}
+
+    @extend_schema(
+        summary="Run the maintenance job now (v20)",
+        description="The same job as `manage.py maintenance`, recorded as a run; 409 while "
+        "another run holds the job's lock.",
+        request=None,
+        responses={200: envelope(MaintenanceResultSerializer), **errors(401, 403, 409)},
+    )
+    def post(self, request):
+        try:
+            run = run_job("maintenance", run_maintenance, trigger=JobRun.Trigger.API)
+        except JobAlreadyRunning as exc:
+            raise ConflictError(str(exc), code="job_running") from None
+        result = run.result
+        message = (
+            "Maintenance completed"
+            if result["success"]
+            else f"Maintenance finished with {result['tasks_total'] - result['tasks_completed']} "
+            "failed task(s)"
+        )
+        # v20 answered the job's own verdict at the top: success false when a task failed.
+        return Response({"success": result["success"], "data": result, "message": message})

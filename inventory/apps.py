@@ -7,9 +7,9 @@ class InventoryConfig(AppConfig):
     name = "inventory"
 
     def ready(self) -> None:
-        from inventory.cache_keys import STOCK_GROUP, SUMMARY
+        from inventory.cached import STOCK_GROUP, SUMMARY
         from inventory_project import cache
-        from items.cache_keys import ITEMS_GROUP
+        from items.cached import ITEMS_GROUP
 
         # The summary counts items (active, below par) as well as stock.
-        cache.register(SUMMARY, groups=[ITEMS_GROUP, STOCK_GROUP])
+        cache.register(SUMMARY.key, groups=[ITEMS_GROUP, STOCK_GROUP])

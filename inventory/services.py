@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.cache_keys import STOCK_GROUP
+from inventory.cached import STOCK_GROUP
 from inventory.errors import StockErrorCode
 from inventory.locks import lock_stock_records
 from inventory.models import (

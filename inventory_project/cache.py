@@ -16,10 +16,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
+
+from inventory_project.api.renderers import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,8 @@ MISS = "MISS"
 BYPASS = "BYPASS"
 
 _groups: dict[str, set[str]] = defaultdict(set)
+# Hits and misses of this process, by key prefix (the part before the first ":").
+_counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0})
 _unavailable_until = 0.0
 # Deletes that failed while the cache was away: done first thing once it answers again, so a
 # value from before a write cannot outlive that write by more than this process's next request.
@@ -91,8 +97,11 @@ def set_bytes(key: str, value: bytes, timeout: int) -> None:
 def cached_bytes(key: str, timeout: int, build: Callable[[], bytes]) -> tuple[bytes, str]:
     """The cached bytes under `key`, or `build()` stored there; with HIT or MISS."""
     value = get_bytes(key)
+    counts = _counts[key.split(":", 1)[0]]
     if value is not None:
+        counts["hits"] += 1
         return value, HIT
+    counts["misses"] += 1
     value = build()
     set_bytes(key, value, timeout)
     return value, MISS
@@ -118,8 +127,70 @@ def invalidate(*, groups: Iterable[str] = (), keys: Iterable[str] = ()) -> None:
     transaction.on_commit(lambda: _delete(stale))
 
 
+@dataclass(frozen=True)
+class CachedEnvelope:
+    """A response the API serves from the cache: its key, its lifetime and how to build it.
+
+    The view answers `response()`; the maintenance job calls `warm()`, which stores exactly the
+    bytes the view would have stored.
+    """
+
+    key: str
+    ttl_setting: str
+    build: Callable[[], dict]
+
+    @property
+    def timeout(self) -> int:
+        return getattr(settings, self.ttl_setting)
+
+    def body(self) -> bytes:
+        return dumps(self.build())
+
+    def response(self) -> HttpResponse:
+        body, state = cached_bytes(self.key, self.timeout, self.body)
+        return HttpResponse(body, content_type="application/json", headers={"X-Cache": state})
+
+    def warm(self) -> int:
+        """Store a fresh body now; returns its size. Unlike a read, a failed store raises."""
+        body = self.body()
+        try:
+            cache.set(self.key, body, self.timeout)
+        except Exception:
+            _failed("set")
+            raise
+        return len(body)
+
+
+def statistics() -> dict:
+    """What the cache can say about itself: backend, hit rate, keys and memory where known."""
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    hits = sum(c["hits"] for c in _counts.values())
+    misses = sum(c["misses"] for c in _counts.values())
+    stats: dict = {"backend": backend, "available": _available()}
+    if backend == "RedisCache":
+        from django_redis import get_redis_connection
+
+        info = get_redis_connection("default").info()
+        hits, misses = info.get("keyspace_hits", 0), info.get("keyspace_misses", 0)
+        db = f"db{get_redis_connection('default').connection_pool.connection_kwargs.get('db', 0)}"
+        stats.update(
+            scope="server",
+            keys=info.get(db, {}).get("keys", 0),
+            used_memory_bytes=info.get("used_memory"),
+        )
+    else:
+        stats["scope"] = "this process"
+    stats.update(
+        hits=hits,
+        misses=misses,
+        hit_rate=round(hits / (hits + misses), 4) if hits + misses else None,
+    )
+    return stats
+
+
 def reset_state() -> None:
     """Forget failures and pending deletes (after reconfiguring the cache, and between tests)."""
     global _unavailable_until
     _unavailable_until = 0.0
     _pending_deletes.clear()
+    _counts.clear()

@@ -137,6 +137,11 @@ CACHE_TTL_SUMMARY = env.int("CACHE_TTL_SUMMARY", default=300)
 # After a cache failure, seconds to serve from the database before trying the cache again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
+# --- Jobs ---
+# A job whose heartbeat is older than this is presumed dead; its lock may be taken over.
+SCHEDULER_WATCHDOG_TIMEOUT_MS = env.int("SCHEDULER_WATCHDOG_TIMEOUT_MS", default=120000)
+JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

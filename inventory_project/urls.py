@@ -26,5 +26,6 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("jobs/", include("inventory.job_urls")),
     re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found),
 ]

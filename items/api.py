@@ -1,15 +1,14 @@
 """The item routes: /api/items and /api/items/{sku}."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
-from inventory_project.api.viewsets import CachedListMixin, cached_json_response
+from inventory_project.api.viewsets import CachedListMixin
 from items import selectors, services
-from items.cache_keys import ITEMS_ACTIVE, ITEMS_ALL, item_detail_key
+from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 from items.filters import ItemFilter
 from items.selectors import ITEM_COLUMNS
 from items.serializers import (
@@ -57,8 +56,7 @@ from items.serializers import (
 class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
     required_permissions = read_write_permissions("items.item")
     columns = ITEM_COLUMNS
-    list_cache_keys = {(): ITEMS_ALL, (("active", "true"),): ITEMS_ACTIVE}
-    list_cache_ttl_setting = "CACHE_TTL_ITEMS"
+    cached_lists = {(): ITEM_LIST_ALL, (("active", "true"),): ITEM_LIST_ACTIVE}
     filterset_class = ItemFilter
     ordering_fields = ["name", "sku", "category", "created_at", "updated_at", "par_level"]
     ordering = ["name"]
@@ -69,11 +67,7 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
         return selectors.item_queryset()
 
     def retrieve(self, request, sku: str):
-        def build() -> dict:
-            item = selectors.item_get(sku=sku)
-            return {"success": True, "data": selectors.item_row(item_id=item.pk)}
-
-        return cached_json_response(item_detail_key(sku), settings.CACHE_TTL_ITEMS, build)
+        return item_detail(sku).response()
 
     def create(self, request):
         serializer = ItemCreateSerializer(data=request.data)

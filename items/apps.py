@@ -8,7 +8,7 @@ class ItemsConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory_project import cache
-        from items.cache_keys import ITEMS_ACTIVE, ITEMS_ALL, ITEMS_GROUP
+        from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, ITEMS_GROUP
 
-        cache.register(ITEMS_ALL, groups=[ITEMS_GROUP])
-        cache.register(ITEMS_ACTIVE, groups=[ITEMS_GROUP])
+        cache.register(ITEM_LIST_ALL.key, groups=[ITEMS_GROUP])
+        cache.register(ITEM_LIST_ACTIVE.key, groups=[ITEMS_GROUP])

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from inventory_project import cache
 from inventory_project.errors import ConflictError, ServiceError
-from items.cache_keys import ITEMS_GROUP, item_detail_key
+from items.cached import ITEMS_GROUP, item_detail_key
 from items.errors import ItemErrorCode
 from items.models import SKU_MAX_LENGTH, Item
 

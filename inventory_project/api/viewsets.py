@@ -1,11 +1,7 @@
 """View plumbing shared by the apps' API modules."""
 
-from django.conf import settings
-from django.http import HttpResponse
-
 from inventory_project import cache
 from inventory_project.api.columns import Columns
-from inventory_project.api.renderers import dumps
 from inventory_project.api.responses import success_response
 
 
@@ -35,30 +31,17 @@ class ColumnsListMixin:
 class CachedListMixin(ColumnsListMixin):
     """Serve the v20 forms of a list (e.g. no parameters, or `?active=true`) from the cache.
 
-    `list_cache_keys` maps a normalized query (sorted `(name, lowercased value)` pairs) to its
-    cache key; any other query is answered fresh with `X-Cache: BYPASS`. Hits are the stored
-    response bytes, sent as they are.
+    `cached_lists` maps a normalized query (sorted `(name, lowercased value)` pairs) to its
+    `CachedEnvelope`; any other query is answered fresh with `X-Cache: BYPASS`.
     """
 
-    list_cache_keys: dict[tuple[tuple[str, str], ...], str] = {}
-    list_cache_ttl_setting: str
+    cached_lists: dict[tuple[tuple[str, str], ...], cache.CachedEnvelope] = {}
 
     def list(self, request, *args, **kwargs):
         query = tuple(sorted((k, v.lower()) for k, v in request.query_params.items()))
-        key = self.list_cache_keys.get(query)
-        if key is None:
-            response = super().list(request, *args, **kwargs)
-            response["X-Cache"] = cache.BYPASS
-            return response
-        body, state = cache.cached_bytes(
-            key,
-            getattr(settings, self.list_cache_ttl_setting),
-            lambda: dumps(super(CachedListMixin, self).list(request, *args, **kwargs).data),
-        )
-        return HttpResponse(body, content_type="application/json", headers={"X-Cache": state})
-
-
-def cached_json_response(key: str, timeout: int, build) -> HttpResponse:
-    """An envelope from the cache, or `build()` (returning the envelope dict) stored there."""
-    body, state = cache.cached_bytes(key, timeout, lambda: dumps(build()))
-    return HttpResponse(body, content_type="application/json", headers={"X-Cache": state})
+        cached = self.cached_lists.get(query)
+        if cached is not None:
+            return cached.response()
+        response = super().list(request, *args, **kwargs)
+        response["X-Cache"] = cache.BYPASS
+        return response

@@ -7,6 +7,7 @@ import pytest
 
 from inventory.models import Location, StockMovement, StockRecord
 from inventory.services import stock_receive
+from inventory_project.models import JobRun
 from items.models import Item
 from tests.conftest import client_for, user_with_role
 from tests.factories import ItemFactory, LocationFactory
@@ -48,6 +49,7 @@ ROUTES = [
     ("get", "/api/locations/WALK-IN", None, "viewer", 200),
     ("post", "/api/locations", {"code": "BAR", "name": "Bar"}, "staff", 201),
     ("get", "/api/auth/me", None, "viewer", 200),
+    ("post", "/jobs/maintenance", None, "admin", 200),
 ]
 
 
@@ -71,6 +73,7 @@ def _state():
         list(StockRecord.objects.order_by("pk").values("pk", "quantity", "location_id")),
         StockMovement.objects.count(),
         list(Location.objects.order_by("pk").values("code")),
+        JobRun.objects.count(),
     )
 
 

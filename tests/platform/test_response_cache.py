@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import cache
 
 from inventory import services as stock_services
-from inventory.cache_keys import SUMMARY
+from inventory.cached import SUMMARY
 from inventory_project import cache as response_cache
 from items import services as item_services
-from items.cache_keys import ITEMS_ACTIVE, ITEMS_ALL, item_detail_key
+from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail_key
 
 pytestmark = pytest.mark.django_db
 
@@ -36,14 +36,14 @@ def test_active_items_have_their_own_entry(api_client, item):
     response = api_client.get("/api/items?active=true")
 
     assert response["X-Cache"] == "MISS"
-    assert cache.get(ITEMS_ACTIVE) == response.content
+    assert cache.get(ITEM_LIST_ACTIVE.key) == response.content
 
 
 def test_filtered_or_paged_lists_bypass_the_cache(api_client, item):
     response = api_client.get("/api/items?category=Protein&limit=5")
 
     assert response["X-Cache"] == "BYPASS"
-    assert cache.get(ITEMS_ALL) is None
+    assert cache.get(ITEM_LIST_ALL.key) is None
 
 
 def test_a_read_after_an_api_create_sees_the_new_item(api_client, item):
@@ -62,8 +62,8 @@ def test_an_update_through_the_service_drops_lists_and_the_item(api_client, item
 
     item_services.item_update(item=item, data={"name": "Renamed"})
 
-    assert cache.get(ITEMS_ALL) is None
-    assert cache.get(ITEMS_ACTIVE) is None
+    assert cache.get(ITEM_LIST_ALL.key) is None
+    assert cache.get(ITEM_LIST_ACTIVE.key) is None
     assert cache.get(item_detail_key(item.sku)) is None
     assert api_client.get(f"/api/items/{item.sku}").json()["data"]["name"] == "Renamed"
 
@@ -73,7 +73,7 @@ def test_an_update_that_changes_nothing_keeps_the_cache(api_client, item):
 
     item_services.item_update(item=item, data={"name": item.name})
 
-    assert cache.get(ITEMS_ALL) is not None
+    assert cache.get(ITEM_LIST_ALL.key) is not None
 
 
 def test_deactivating_an_item_drops_the_summary(api_client, item):
@@ -81,7 +81,7 @@ def test_deactivating_an_item_drops_the_summary(api_client, item):
 
     api_client.delete(f"/api/items/{item.sku}")
 
-    assert cache.get(SUMMARY) is None
+    assert cache.get(SUMMARY.key) is None
     assert api_client.get("/api/inventory/summary").json()["data"]["total_items"] == 0
 
 
@@ -164,11 +164,11 @@ def test_requests_succeed_from_the_database_when_the_cache_is_unreachable(
 def test_deletes_missed_while_the_cache_was_away_are_replayed_when_it_returns(settings):
     settings.CACHE_RETRY_SECONDS = 0
     working = settings.CACHES
-    cache.set(ITEMS_ALL, b"stale", 300)
+    cache.set(ITEM_LIST_ALL.key, b"stale", 300)
     settings.CACHES = UNREACHABLE_REDIS
-    response_cache.invalidate(keys=[ITEMS_ALL])
+    response_cache.invalidate(keys=[ITEM_LIST_ALL.key])
     settings.CACHES = working
 
     response_cache.get_bytes("first use after the outage")
 
-    assert cache.get(ITEMS_ALL) is None
+    assert cache.get(ITEM_LIST_ALL.key) is None
