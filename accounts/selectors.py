@@ -16,3 +16,16 @@ def user_role(user) -> Role | None:
     role = next((r for r in reversed(ROLE_ORDER) if r.value in names), None)
     user._role_cache = role
     return role
+
+
+def request_role_name(request) -> str | None:
+    """The caller's role for the access log: the token's role claim, else the user's groups.
+
+    The claim is the role at sign-in; reading it keeps logging free of database queries.
+    """
+    token = getattr(request, "auth", None)
+    claim = token.get("role") if hasattr(token, "get") else None
+    if claim:
+        return claim
+    role = user_role(getattr(request, "user", None))
+    return role.value if role else None

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inventory_project.api.exceptions import json_not_found
 from inventory_project.health import LivenessApi
+from inventory_project.logging import NOT_FOUND_ROUTE_NAME
 
 handler404 = "inventory_project.api.exceptions.json_not_found"
 handler500 = "inventory_project.api.exceptions.json_server_error"
@@ -27,5 +28,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("jobs/", include("inventory.job_urls")),
-    re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found),
+    re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found, name=NOT_FOUND_ROUTE_NAME),
 ]
