@@ -108,6 +108,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Fail fast when the database is away, so probes and requests do not hang on it.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DB_CONNECT_TIMEOUT", default=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -137,6 +141,9 @@ CACHE_TTL_ITEMS = env.int("CACHE_TTL_ITEMS", default=300)
 CACHE_TTL_SUMMARY = env.int("CACHE_TTL_SUMMARY", default=300)
 # After a cache failure, seconds to serve from the database before trying the cache again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+
+# Readiness reports how many rows this model holds (v20's `database.items_count`).
+HEALTH_ITEMS_MODEL = "items.Item"
 
 # --- Jobs ---
 # A job whose heartbeat is older than this is presumed dead; its lock may be taken over.

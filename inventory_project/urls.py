@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inventory_project.api.exceptions import json_not_found
-from inventory_project.health import LivenessApi
+from inventory_project.health import LivenessApi, ReadinessApi
 from inventory_project.logging import NOT_FOUND_ROUTE_NAME
 
 handler404 = "inventory_project.api.exceptions.json_not_found"
@@ -17,6 +17,7 @@ handler400 = "inventory_project.api.exceptions.json_bad_request"
 
 api_patterns = [
     re_path(r"^health/?$", LivenessApi.as_view(), name="health"),
+    re_path(r"^health/status/?$", ReadinessApi.as_view(), name="health-status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
