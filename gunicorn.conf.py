@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -15,3 +17,22 @@ max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
 errorlog = "-"
+
+# Prometheus multiprocess mode: every worker writes its metrics here and /metrics adds them up.
+# Set before the workers import the app (they fork from this process after reading this file).
+PROMETHEUS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), f"inventory-metrics-{os.getpid()}"),
+)
+
+
+def on_starting(server):
+    # Numbers left by an earlier master would be added to this one's.
+    shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
+    os.makedirs(PROMETHEUS_DIR, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

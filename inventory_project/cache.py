@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 
+from inventory_project import metrics
 from inventory_project.api.renderers import dumps
 
 logger = logging.getLogger(__name__)
@@ -97,11 +98,14 @@ def set_bytes(key: str, value: bytes, timeout: int) -> None:
 def cached_bytes(key: str, timeout: int, build: Callable[[], bytes]) -> tuple[bytes, str]:
     """The cached bytes under `key`, or `build()` stored there; with HIT or MISS."""
     value = get_bytes(key)
-    counts = _counts[key.split(":", 1)[0]]
+    prefix = key.split(":", 1)[0]
+    counts = _counts[prefix]
     if value is not None:
         counts["hits"] += 1
+        metrics.CACHE_HITS.labels(prefix).inc()
         return value, HIT
     counts["misses"] += 1
+    metrics.CACHE_MISSES.labels(prefix).inc()
     value = build()
     set_bytes(key, value, timeout)
     return value, MISS

@@ -134,9 +134,10 @@ def run_job(
     return run
 
 
-def last_runs() -> dict[str, dict]:
-    """The latest run of each job, for health and metrics."""
-    latest_ids = JobRun.objects.values("name").annotate(last_id=Max("id")).values("last_id")
+def last_runs(*, status: str | None = None) -> dict[str, dict]:
+    """The latest run of each job (of that status, if given), for health and metrics."""
+    runs = JobRun.objects.filter(status=status) if status else JobRun.objects.all()
+    latest_ids = runs.values("name").annotate(last_id=Max("id")).values("last_id")
     runs = JobRun.objects.filter(pk__in=latest_ids).values(
         "name", "status", "started_at", "finished_at", "duration_seconds", "trigger"
     )

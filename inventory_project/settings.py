@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "rest_framework_simplejwt.token_blacklist",
     "django_ratelimit",
     "inventory_project",
@@ -62,10 +63,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "inventory_project.middleware.RequestIdMiddleware",
     "inventory_project.logging.AccessLogMiddleware",
+    "inventory_project.metrics.MetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "accounts.ratelimit.ApiRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "inventory_project.urls"
@@ -144,6 +148,11 @@ CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
 # Readiness reports how many rows this model holds (v20's `database.items_count`).
 HEALTH_ITEMS_MODEL = "items.Item"
+
+# --- Metrics ---
+# /metrics is open unless one of these is set: a bearer token for scrapers, or allowed networks.
+METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 
 # --- Jobs ---
 # A job whose heartbeat is older than this is presumed dead; its lock may be taken over.

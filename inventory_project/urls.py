@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from inventory_project.api.exceptions import json_not_found
 from inventory_project.health import LivenessApi, ReadinessApi
 from inventory_project.logging import NOT_FOUND_ROUTE_NAME
+from inventory_project.metrics import metrics_view
 
 handler404 = "inventory_project.api.exceptions.json_not_found"
 handler500 = "inventory_project.api.exceptions.json_server_error"
@@ -29,5 +30,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("jobs/", include("inventory.job_urls")),
+    path("metrics", metrics_view, name="metrics"),
     re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found, name=NOT_FOUND_ROUTE_NAME),
 ]

@@ -1,0 +1,177 @@
+"""Metrics: the v20 names and labels after real requests, jobs, access control, and numbers summed
+over several gunicorn workers."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from prometheus_client import REGISTRY
+
+pytestmark = pytest.mark.django_db
+
+
+def _value(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _metrics_text(client, **headers):
+    response = client.get("/metrics", **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_requests_are_counted_and_timed_by_route_template(api_client, item, client):
+    labels = {"method": "GET", "route": "/api/items/{sku}", "status_code": "200"}
+    before = _value("http_requests_total", **labels)
+    timed_before = _value("http_request_duration_seconds_count", **labels)
+
+    api_client.get(f"/api/items/{item.sku}")
+
+    assert _value("http_requests_total", **labels) == before + 1
+    assert _value("http_request_duration_seconds_count", **labels) == timed_before + 1
+    text = _metrics_text(client)
+    assert 'route="/api/items/{sku}"' in text
+    assert item.sku not in text
+
+
+def test_unknown_paths_share_one_label(anon_client, client):
+    for n in range(3):
+        anon_client.get(f"/api/scan-{n}.php")
+
+    text = _metrics_text(client)
+
+    assert "scan-" not in text
+    assert 'route="unmatched"' in text
+
+
+def test_cache_hits_and_misses_are_counted_by_key_prefix(api_client, item):
+    hits, misses = (
+        _value("cache_hits_total", cache_key_prefix="items"),
+        _value("cache_misses_total", cache_key_prefix="items"),
+    )
+
+    api_client.get("/api/items")
+    api_client.get("/api/items")
+
+    assert _value("cache_misses_total", cache_key_prefix="items") == misses + 1
+    assert _value("cache_hits_total", cache_key_prefix="items") == hits + 1
+
+
+def test_database_queries_are_timed(api_client, item):
+    before = _value("database_query_duration_seconds_count", operation="select")
+
+    api_client.get("/api/items?limit=5")
+
+    assert _value("database_query_duration_seconds_count", operation="select") > before
+
+
+def test_in_progress_gauge_and_django_prometheus_metrics_are_exposed(api_client, client):
+    api_client.get("/api/health")
+
+    text = _metrics_text(client)
+
+    assert "http_requests_in_progress" in text
+    assert "django_http_requests_total_by_method_total" in text
+
+
+def test_job_metrics_come_from_the_job_runs(client, item):
+    call_command("maintenance")
+
+    text = _metrics_text(client)
+
+    assert re.search(r'job_last_success_timestamp_seconds\{job="maintenance"\} \d', text)
+    assert 'job_last_run_status{job="maintenance",status="succeeded"} 1.0' in text
+    assert 'job_last_duration_seconds{job="maintenance"}' in text
+
+
+def test_metrics_need_the_scrape_token_when_one_is_set(client, settings):
+    settings.METRICS_BEARER_TOKEN = "scrape-secret-123"
+
+    refused = client.get("/metrics")
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope")
+    allowed = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123")
+
+    assert refused.status_code == 403
+    assert wrong.status_code == 403
+    assert allowed.status_code == 200
+
+
+def test_metrics_are_open_to_allowed_networks(client, settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+
+    inside = client.get("/metrics", REMOTE_ADDR="10.1.2.3")
+    outside = client.get("/metrics", REMOTE_ADDR="192.0.2.1")
+
+    assert inside.status_code == 200
+    assert outside.status_code == 403
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback only)
+        return answer.read()
+
+
+@pytest.mark.skipif(django_settings.REDIS_URL != "", reason="runs once, on the embedded default")
+def test_metrics_are_summed_over_two_gunicorn_workers():
+    root = Path(django_settings.BASE_DIR)
+    work = Path(tempfile.mkdtemp(prefix="metrics-test-"))
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "LOG_LEVEL": "WARNING"}
+    env.pop("REDIS_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120
+    )
+    env.update(
+        PROMETHEUS_MULTIPROC_DIR=str(work / "prometheus"),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+    )
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "inventory_project.wsgi:application", "-c", "gunicorn.conf.py"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(f"{base}/api/health")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: _get(f"{base}/api/health"), range(59)))
+        text = _get(f"{base}/metrics").decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    served = re.search(
+        r'http_requests_total\{method="GET",route="/api/health",status_code="200"\} (\S+)', text
+    )
+    worker_files = {p.name for p in (work / "prometheus").glob("counter_*.db")}
+    assert float(served.group(1)) == 60
+    assert len(worker_files) >= 2
