@@ -1,19 +1,22 @@
-"""Response caching that degrades gracefully, with invalidation by named groups of keys.
+"""Response caching that degrades gracefully, invalidated by generations of named groups.
 
-Cached reads store the rendered response bytes, so a hit costs one cache GET and no
-serialization. If the cache fails (Redis gone), reads fall through to the database and writes
-carry on; after a failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis
-costs one short timeout, not one per request, and it is used again by itself once it is back
-(first replaying the deletes it missed).
+Cached reads store the rendered response bytes, so a hit costs one cache round trip and no
+serialization. Each cached response belongs to groups ("items", "stock"); every group has a
+generation number in the cache, and a value is stored together with the generations it was
+built under. A write bumps the generations of the groups it changes, at once and again after its
+transaction commits. A reader fetches the value and the current generations in one `get_many`
+and serves the value only if they match, so nothing built from rows read before a commit can be
+served after it, whoever stores it when. No key scans (Redis KEYS) anywhere.
 
-Apps register each fixed key under the groups whose writes make it stale (in their
-`AppConfig.ready`), e.g. the inventory summary under "items" and "stock". A write calls
-`invalidate(groups=...)`: the keys are deleted at once and again after the transaction commits,
-so no reader can put back a value read before the commit. No key scans (Redis KEYS) anywhere.
+If the cache fails (Redis gone), reads fall through to the database and writes carry on; after a
+failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one short
+timeout, not one per request. When it answers again, this process first replays the generation
+bumps it could not make.
 """
 
 import logging
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,37 +35,15 @@ HIT = "HIT"
 MISS = "MISS"
 BYPASS = "BYPASS"
 
-_groups: dict[str, set[str]] = defaultdict(set)
 # Hits and misses of this process, by key prefix (the part before the first ":").
 _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0})
 _unavailable_until = 0.0
-# Deletes that failed while the cache was away: done first thing once it answers again, so a
-# value from before a write cannot outlive that write by more than this process's next request.
-_pending_deletes: set[str] = set()
+# Groups whose generation could not be bumped while the cache was away.
+_pending_bumps: set[str] = set()
 
 
-def register(key: str, *, groups: Iterable[str]) -> str:
-    """Declare that `key` goes stale whenever any of `groups` is written; returns the key."""
-    for group in groups:
-        _groups[group].add(key)
-    return key
-
-
-def keys_of(*groups: str) -> set[str]:
-    return set().union(*(_groups[group] for group in groups)) if groups else set()
-
-
-def _available() -> bool:
-    if time.monotonic() < _unavailable_until:
-        return False
-    if _pending_deletes:
-        try:
-            cache.delete_many(list(_pending_deletes))
-        except Exception:
-            _failed("delete")
-            return False
-        _pending_deletes.clear()
-    return True
+def _generation_key(group: str) -> str:
+    return f"generation:{group}"
 
 
 def _failed(operation: str) -> None:
@@ -76,64 +57,50 @@ def _failed(operation: str) -> None:
     )
 
 
-def get_bytes(key: str) -> bytes | None:
-    if not _available():
-        return None
-    try:
-        return cache.get(key)
-    except Exception:  # any backend failure: degrade, never fail the request
-        _failed("get")
-        return None
+def _bump(groups: set[str]) -> None:
+    """Give each group a new generation; every value built under the old one is dead."""
+    for group in groups:
+        key = _generation_key(group)
+        # A generation that has to be created starts at a fresh random value, so a counter lost
+        # to eviction can never come back to a number an old value carries.
+        if not cache.add(key, uuid.uuid4().int >> 80, timeout=None):
+            cache.incr(key)
 
 
-def set_bytes(key: str, value: bytes, timeout: int) -> None:
+def _available() -> bool:
+    if time.monotonic() < _unavailable_until:
+        return False
+    if _pending_bumps:
+        try:
+            _bump(_pending_bumps)
+        except Exception:
+            _failed("invalidate")
+            return False
+        _pending_bumps.clear()
+    return True
+
+
+def _invalidate_now(groups: set[str]) -> None:
     if not _available():
+        _pending_bumps.update(groups)
         return
     try:
-        cache.set(key, value, timeout)
+        _bump(groups)
     except Exception:
-        _failed("set")
+        _pending_bumps.update(groups)
+        _failed("invalidate")
 
 
-def cached_bytes(key: str, timeout: int, build: Callable[[], bytes]) -> tuple[bytes, str]:
-    """The cached bytes under `key`, or `build()` stored there; with HIT or MISS."""
-    value = get_bytes(key)
-    prefix = key.split(":", 1)[0]
-    counts = _counts[prefix]
-    if value is not None:
-        counts["hits"] += 1
-        metrics.CACHE_HITS.labels(prefix).inc()
-        return value, HIT
-    counts["misses"] += 1
-    metrics.CACHE_MISSES.labels(prefix).inc()
-    value = build()
-    set_bytes(key, value, timeout)
-    return value, MISS
-
-
-def _delete(keys: set[str]) -> None:
-    if not keys:
-        return
-    if not _available():
-        _pending_deletes.update(keys)
-        return
-    try:
-        cache.delete_many(list(keys))
-    except Exception:
-        _pending_deletes.update(keys)
-        _failed("delete")
-
-
-def invalidate(*, groups: Iterable[str] = (), keys: Iterable[str] = ()) -> None:
-    """Drop the keys of `groups` plus `keys`, now and again when the transaction commits."""
-    stale = keys_of(*groups) | set(keys)
-    _delete(stale)
-    transaction.on_commit(lambda: _delete(stale))
+def invalidate(*, groups: Iterable[str]) -> None:
+    """Make every cached response of `groups` stale, now and again when the transaction commits."""
+    stale = set(groups)
+    _invalidate_now(stale)
+    transaction.on_commit(lambda: _invalidate_now(stale))
 
 
 @dataclass(frozen=True)
 class CachedEnvelope:
-    """A response the API serves from the cache: its key, its lifetime and how to build it.
+    """A response the API serves from the cache: its key, groups, lifetime and how to build it.
 
     The view answers `response()`; the maintenance job calls `warm()`, which stores exactly the
     bytes the view would have stored.
@@ -142,27 +109,79 @@ class CachedEnvelope:
     key: str
     ttl_setting: str
     build: Callable[[], dict]
+    groups: tuple[str, ...]
 
     @property
     def timeout(self) -> int:
         return getattr(settings, self.ttl_setting)
 
+    @property
+    def _generation_keys(self) -> list[str]:
+        return [_generation_key(group) for group in sorted(self.groups)]
+
+    def _read(self) -> tuple[bytes | None, tuple | None]:
+        """The stored body if still current, and the current generations (None: no cache)."""
+        if not _available():
+            return None, None
+        try:
+            found = cache.get_many([self.key, *self._generation_keys])
+            if any(key not in found for key in self._generation_keys):
+                # First use of a group (or its counter was evicted): create it, then read it
+                # back; nothing stored before can be vouched for.
+                for key in self._generation_keys:
+                    cache.add(key, uuid.uuid4().int >> 80, timeout=None)
+                found = cache.get_many(self._generation_keys)
+        except Exception:
+            _failed("get")
+            return None, None
+        generations = tuple(found.get(key) for key in self._generation_keys)
+        if None in generations:
+            return None, None
+        stored = found.get(self.key)
+        if stored is not None and stored[0] == generations:
+            return stored[1], generations
+        return None, generations
+
     def body(self) -> bytes:
         return dumps(self.build())
 
     def response(self) -> HttpResponse:
-        body, state = cached_bytes(self.key, self.timeout, self.body)
+        prefix = self.key.split(":", 1)[0]
+        # The generations are read before the rows: a write that commits meanwhile bumps
+        # them, and a body built from the older rows is stored dead on arrival.
+        body, generations = self._read()
+        if body is not None:
+            _counts[prefix]["hits"] += 1
+            metrics.CACHE_HITS.labels(prefix).inc()
+            state = HIT
+        else:
+            _counts[prefix]["misses"] += 1
+            metrics.CACHE_MISSES.labels(prefix).inc()
+            body = self.body()
+            if generations is not None:
+                try:
+                    cache.set(self.key, (generations, body), self.timeout)
+                except Exception:
+                    _failed("set")
+            state = MISS
         return HttpResponse(body, content_type="application/json", headers={"X-Cache": state})
 
     def warm(self) -> int:
         """Store a fresh body now; returns its size. Unlike a read, a failed store raises."""
+        _stale, generations = self._read()
+        if generations is None:
+            raise ConnectionError("The cache is unavailable.")
         body = self.body()
         try:
-            cache.set(self.key, body, self.timeout)
+            cache.set(self.key, (generations, body), self.timeout)
         except Exception:
             _failed("set")
             raise
         return len(body)
+
+    def cached_body(self) -> bytes | None:
+        """The body a read would serve now, or None (for tests and diagnostics)."""
+        return self._read()[0]
 
 
 def statistics() -> dict:
@@ -174,9 +193,10 @@ def statistics() -> dict:
     if backend == "RedisCache":
         from django_redis import get_redis_connection
 
-        info = get_redis_connection("default").info()
+        connection = get_redis_connection("default")
+        info = connection.info()
         hits, misses = info.get("keyspace_hits", 0), info.get("keyspace_misses", 0)
-        db = f"db{get_redis_connection('default').connection_pool.connection_kwargs.get('db', 0)}"
+        db = f"db{connection.connection_pool.connection_kwargs.get('db', 0)}"
         stats.update(
             scope="server",
             keys=info.get(db, {}).get("keys", 0),
@@ -193,8 +213,8 @@ def statistics() -> dict:
 
 
 def reset_state() -> None:
-    """Forget failures and pending deletes (after reconfiguring the cache, and between tests)."""
+    """Forget failures and pending bumps (after reconfiguring the cache, and between tests)."""
     global _unavailable_until
     _unavailable_until = 0.0
-    _pending_deletes.clear()
+    _pending_bumps.clear()
     _counts.clear()

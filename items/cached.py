@@ -1,4 +1,4 @@
-"""Item responses served from the cache (v20 key names), and the group whose writes drop them."""
+"""Item responses served from the cache (v20 key names); item writes make them all stale."""
 
 from inventory_project.cache import CachedEnvelope
 from items import selectors
@@ -15,15 +15,17 @@ def _item_list(*, active_only: bool) -> dict:
 
 
 ITEM_LIST_ALL = CachedEnvelope(
-    "items:all:all", "CACHE_TTL_ITEMS", lambda: _item_list(active_only=False)
+    "items:all:all",
+    "CACHE_TTL_ITEMS",
+    lambda: _item_list(active_only=False),
+    groups=(ITEMS_GROUP,),
 )
 ITEM_LIST_ACTIVE = CachedEnvelope(
-    "items:all:active", "CACHE_TTL_ITEMS", lambda: _item_list(active_only=True)
+    "items:all:active",
+    "CACHE_TTL_ITEMS",
+    lambda: _item_list(active_only=True),
+    groups=(ITEMS_GROUP,),
 )
-
-
-def item_detail_key(sku: str) -> str:
-    return f"items:sku:{sku}"
 
 
 def item_detail(sku: str) -> CachedEnvelope:
@@ -31,4 +33,4 @@ def item_detail(sku: str) -> CachedEnvelope:
         item = selectors.item_get(sku=sku)  # a 404 raises here, so it is never cached
         return {"success": True, "data": selectors.item_row(item_id=item.pk)}
 
-    return CachedEnvelope(item_detail_key(sku), "CACHE_TTL_ITEMS", build)
+    return CachedEnvelope(f"items:sku:{sku}", "CACHE_TTL_ITEMS", build, groups=(ITEMS_GROUP,))

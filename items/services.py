@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from inventory_project import cache
 from inventory_project.errors import ConflictError, ServiceError
-from items.cached import ITEMS_GROUP, item_detail_key
+from items.cached import ITEMS_GROUP
 from items.errors import ItemErrorCode
 from items.models import SKU_MAX_LENGTH, Item
 
@@ -111,7 +111,7 @@ def item_create(
         # The unique index decides, not a lookup first: two concurrent creates cannot both win.
         with transaction.atomic():
             item.save(force_insert=True)
-            cache.invalidate(groups=[ITEMS_GROUP], keys=[item_detail_key(sku)])
+            cache.invalidate(groups=[ITEMS_GROUP])
     except IntegrityError:
         if Item.objects.filter(sku=sku).exists():
             raise ConflictError(
@@ -154,7 +154,7 @@ def item_update(*, item: Item, data: dict) -> Item:
     validate_reorder_levels(reorder_min=item.reorder_min, reorder_max=item.reorder_max)
     if changed:
         item.save(update_fields=[*changed, "updated_at"])
-        cache.invalidate(groups=[ITEMS_GROUP], keys=[item_detail_key(item.sku)])
+        cache.invalidate(groups=[ITEMS_GROUP])
     return item
 
 

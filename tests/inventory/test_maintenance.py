@@ -1,7 +1,6 @@
 """The maintenance job: its v20 result, the cache it warms, and its doors (command and API)."""
 
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -43,8 +42,8 @@ def test_the_database_check_counts_what_is_there(stocked):
 
 def test_warming_stores_exactly_the_bytes_the_api_serves(api_client, stocked):
     run_maintenance()
-    warmed_summary = cache.get(SUMMARY.key)
-    warmed_items = cache.get(ITEM_LIST_ACTIVE.key)
+    warmed_summary = SUMMARY.cached_body()
+    warmed_items = ITEM_LIST_ACTIVE.cached_body()
 
     summary = api_client.get("/api/inventory/summary")
     items = api_client.get("/api/items?active=true")

@@ -3,13 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from inventory import services as stock_services
 from inventory.cached import SUMMARY
-from inventory_project import cache as response_cache
 from items import services as item_services
-from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail_key
+from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +21,11 @@ UNREACHABLE_REDIS = {
 
 
 def test_the_second_read_of_the_item_list_is_a_hit_with_the_same_bytes(api_client, item):
-    first = api_client.get("/api/items")
-    second = api_client.get("/api/items")
+    miss = api_client.get("/api/items")
+    hit = api_client.get("/api/items")
 
-    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
-    assert first.content == second.content
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("MISS", "HIT")
+    assert miss.content == hit.content
 
 
 def test_active_items_have_their_own_entry(api_client, item):
@@ -36,14 +34,14 @@ def test_active_items_have_their_own_entry(api_client, item):
     response = api_client.get("/api/items?active=true")
 
     assert response["X-Cache"] == "MISS"
-    assert cache.get(ITEM_LIST_ACTIVE.key) == response.content
+    assert ITEM_LIST_ACTIVE.cached_body() == response.content
 
 
 def test_filtered_or_paged_lists_bypass_the_cache(api_client, item):
     response = api_client.get("/api/items?category=Protein&limit=5")
 
     assert response["X-Cache"] == "BYPASS"
-    assert cache.get(ITEM_LIST_ALL.key) is None
+    assert ITEM_LIST_ALL.cached_body() is None
 
 
 def test_a_read_after_an_api_create_sees_the_new_item(api_client, item):
@@ -62,9 +60,9 @@ def test_an_update_through_the_service_drops_lists_and_the_item(api_client, item
 
     item_services.item_update(item=item, data={"name": "Renamed"})
 
-    assert cache.get(ITEM_LIST_ALL.key) is None
-    assert cache.get(ITEM_LIST_ACTIVE.key) is None
-    assert cache.get(item_detail_key(item.sku)) is None
+    assert ITEM_LIST_ALL.cached_body() is None
+    assert ITEM_LIST_ACTIVE.cached_body() is None
+    assert item_detail(item.sku).cached_body() is None
     assert api_client.get(f"/api/items/{item.sku}").json()["data"]["name"] == "Renamed"
 
 
@@ -73,7 +71,7 @@ def test_an_update_that_changes_nothing_keeps_the_cache(api_client, item):
 
     item_services.item_update(item=item, data={"name": item.name})
 
-    assert cache.get(ITEM_LIST_ALL.key) is not None
+    assert ITEM_LIST_ALL.cached_body() is not None
 
 
 def test_deactivating_an_item_drops_the_summary(api_client, item):
@@ -81,7 +79,7 @@ def test_deactivating_an_item_drops_the_summary(api_client, item):
 
     api_client.delete(f"/api/items/{item.sku}")
 
-    assert cache.get(SUMMARY.key) is None
+    assert SUMMARY.cached_body() is None
     assert api_client.get("/api/inventory/summary").json()["data"]["total_items"] == 0
 
 
@@ -161,14 +159,38 @@ def test_requests_succeed_from_the_database_when_the_cache_is_unreachable(
     assert "SKU-OUT" in {row["sku"] for row in second.json()["data"]}
 
 
-def test_deletes_missed_while_the_cache_was_away_are_replayed_when_it_returns(settings):
+def test_invalidations_missed_while_the_cache_was_away_are_replayed_when_it_returns(
+    api_client, item, settings
+):
     settings.CACHE_RETRY_SECONDS = 0
     working = settings.CACHES
-    cache.set(ITEM_LIST_ALL.key, b"stale", 300)
+    api_client.get("/api/items")
     settings.CACHES = UNREACHABLE_REDIS
-    response_cache.invalidate(keys=[ITEM_LIST_ALL.key])
+    item_services.item_update(item=item, data={"name": "Changed while away"})
     settings.CACHES = working
 
-    response_cache.get_bytes("first use after the outage")
+    response = api_client.get("/api/items")
 
-    assert cache.get(ITEM_LIST_ALL.key) is None
+    assert response["X-Cache"] == "MISS"
+    assert response.json()["data"][0]["name"] == "Changed while away"
+
+
+def test_a_body_built_from_rows_read_before_a_write_is_never_served(api_client, item):
+    """A reader misses and reads the rows; a write commits; then the reader stores its body."""
+    real_build = ITEM_LIST_ALL.build
+
+    def build_then_write():
+        body = real_build()
+        item_services.item_update(item=item, data={"name": "After"})
+        return body
+
+    object.__setattr__(ITEM_LIST_ALL, "build", build_then_write)
+    try:
+        api_client.get("/api/items")  # builds "before", writes, stores the stale body
+    finally:
+        object.__setattr__(ITEM_LIST_ALL, "build", real_build)
+
+    response = api_client.get("/api/items")
+
+    assert response["X-Cache"] == "MISS"
+    assert response.json()["data"][0]["name"] == "After"
