@@ -1,16 +1,21 @@
 """The auth routes: login (v20 shape), refresh, logout and me."""
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import ratelimit
+from accounts.backends import BLOCKED_ATTRIBUTE
 from accounts.selectors import user_role
 from accounts.serializers import (
     LoginResultSerializer,
@@ -62,10 +67,13 @@ class LoginApi(PublicApiView):
         blocked = ratelimit.login_blocked(request, email)
         if blocked:
             return ratelimit.too_many_requests(blocked)
-        user = authenticate(request, username=email, password=password)
+        user = authenticate(request._request, username=email, password=password)
+        blocked = getattr(request._request, BLOCKED_ATTRIBUTE, None)
+        if blocked:
+            return ratelimit.too_many_requests(blocked)
         if user is None:
-            ratelimit.record_failed_login(request, email)
             raise exceptions.AuthenticationFailed("Invalid credentials")
+        update_last_login(None, user)
         refresh = tokens_for_user(user)
         return success_response(
             {
@@ -77,6 +85,22 @@ class LoginApi(PublicApiView):
         )
 
 
+def _refresh_owner(raw: str):
+    """The active user a refresh token belongs to, if it was issued under their password.
+
+    A password change revokes refresh tokens as it revokes access tokens.
+    """
+    try:
+        token = RefreshToken(raw)
+        user = get_user_model().objects.get(pk=token[jwt_settings.USER_ID_CLAIM])
+    except (TokenError, KeyError, ValueError, ObjectDoesNotExist):
+        raise exceptions.AuthenticationFailed("Token is invalid or expired") from None
+    claim = token.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+    if not user.is_active or claim != get_md5_hash_password(user.password):
+        raise exceptions.AuthenticationFailed("Token is invalid or expired")
+    return user
+
+
 class RefreshApi(PublicApiView):
     @extend_schema(
         summary="Trade a refresh token for a new access token",
@@ -85,12 +109,14 @@ class RefreshApi(PublicApiView):
     )
     def post(self, request):
         RefreshSerializer(data=request.data).is_valid(raise_exception=True)
-        serializer = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
+        raw = request.data["refresh"]
+        _refresh_owner(raw)
+        serializer = TokenRefreshSerializer(data={"refresh": raw})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
-        except exceptions.ValidationError:
+        except (exceptions.ValidationError, ObjectDoesNotExist):
             raise exceptions.AuthenticationFailed("Token is invalid or expired") from None
         return success_response(
             {

@@ -6,11 +6,14 @@ never limited (probes and scrapers). If the cache is unreachable the limits fail
 it: an outage of Redis must not become an outage of the API.
 """
 
+import hashlib
 import ipaddress
 import logging
 import math
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 from rest_framework_simplejwt.exceptions import TokenError
@@ -27,12 +30,30 @@ TOO_MANY_REQUESTS = "Too many requests, please try again later."
 UNLIMITED_PATH_PREFIXES = ("/api/health", "/api/auth/login")
 
 
+def _counting_unit(address: str) -> str:
+    """One IPv4 address, or a whole IPv6 /64: one subscriber holds a /64 and could rotate in it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def client_ip(request) -> str:
-    """The caller's IP: REMOTE_ADDR, or the configured trusted proxy header when one is set.
+    """The caller's address for counting: REMOTE_ADDR, or the trusted proxy header when set.
 
     With X-Forwarded-For the address is taken TRUSTED_PROXY_COUNT entries from the right, the
-    last one our own proxies appended; entries further left are the client's to forge.
+    last one our own proxies appended; entries further left are the client's to forge. IPv6
+    callers are counted per /64.
     """
+    return _counting_unit(_raw_client_ip(request))
+
+
+def _raw_client_ip(request) -> str:
     header = settings.TRUSTED_PROXY_IP_HEADER
     if header and request.META.get(header):
         entries = [e.strip() for e in request.META[header].split(",") if e.strip()]
@@ -124,39 +145,71 @@ class ApiRateLimitMiddleware:
         return response
 
 
-# --- failed logins --------------------------------------------------------------------------
+# --- failed logins -------------------------------------------------------------------------
+# Every password check, whatever the door (API login, admin login), goes through
+# `accounts.backends.EmailBackend`, which counts an attempt *before* checking the password and
+# takes it back when the password was right. Counting first makes the limit hold under a burst
+# of parallel guesses; taking successes back means an office signing in normally never hits it.
 
 
-def _login_counters(request, email: str, *, increment: bool) -> list[dict]:
-    window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN
-    counters = [
-        _usage(
-            request,
-            group="login-failures-email",
-            key=f"email:{email.strip().lower()}",
-            limit=settings.LOGIN_RATE_LIMIT_PER_EMAIL,
-            window_min=window,
-            increment=increment,
-        ),
-        _usage(
-            request,
-            group="login-failures-ip",
-            key=f"ip:{client_ip(request)}",
-            limit=settings.LOGIN_RATE_LIMIT_PER_IP,
-            window_min=window,
-            increment=increment,
-        ),
+def _login_counter_keys(request, email: str) -> list[tuple[str, int]]:
+    window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60
+    slot = int(time.time() // window)
+    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return [
+        (f"login-failures:email:{email_key}:{slot}", settings.LOGIN_RATE_LIMIT_PER_EMAIL),
+        (f"login-failures:ip:{client_ip(request)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_IP),
     ]
-    return [usage for usage in counters if usage is not None]
+
+
+def _window_left() -> int:
+    window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60
+    return int(window - time.time() % window)
+
+
+def _login_usage(limit: int, count: int) -> dict:
+    return {"limit": limit, "count": count, "time_left": _window_left(), "should_limit": True}
 
 
 def login_blocked(request, email: str) -> dict | None:
-    """The exhausted counter when this e-mail or IP has failed too often; only failures count."""
-    for usage in _login_counters(request, email, increment=False):
-        if usage["count"] >= usage["limit"]:
-            return usage
+    """The exhausted counter when this e-mail or IP has failed too often (read only)."""
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    try:
+        counts = cache.get_many([key for key, _limit in _login_counter_keys(request, email)])
+    except Exception:
+        logger.warning("Login counters unavailable; not limiting", exc_info=True)
+        return None
+    for key, limit in _login_counter_keys(request, email):
+        if counts.get(key, 0) >= limit:
+            return _login_usage(limit, counts[key])
     return None
 
 
-def record_failed_login(request, email: str) -> None:
-    _login_counters(request, email, increment=True)
+def begin_login_attempt(request, email: str) -> dict | None:
+    """Count one attempt; answers the exhausted counter when it went over the limit."""
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    blocked = None
+    timeout = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60 + 5
+    try:
+        for key, limit in _login_counter_keys(request, email):
+            cache.add(key, 0, timeout)
+            count = cache.incr(key)
+            if count > limit and blocked is None:
+                blocked = _login_usage(limit, count)
+    except Exception:
+        logger.warning("Login counters unavailable; not limiting", exc_info=True)
+        return None
+    return blocked
+
+
+def end_login_attempt(request, email: str) -> None:
+    """The password was right: the attempt does not count as a failure."""
+    if not settings.RATELIMIT_ENABLE:
+        return
+    try:
+        for key, _limit in _login_counter_keys(request, email):
+            cache.decr(key)
+    except Exception:
+        logger.warning("Login counters unavailable", exc_info=True)

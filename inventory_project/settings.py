@@ -161,6 +161,7 @@ JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -187,7 +188,7 @@ STORAGES = {
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["inventory_project.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["inventory_project.api.parsers.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         # Lets someone signed in to the admin try the API from /api/docs/.
@@ -236,7 +237,6 @@ LOGIN_RATE_LIMIT_WINDOW_MIN = env.int("LOGIN_RATE_LIMIT_WINDOW_MIN", default=15)
 LOGIN_RATE_LIMIT_PER_EMAIL = env.int("LOGIN_RATE_LIMIT_PER_EMAIL", default=10)
 LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=30)
 RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
-RATELIMIT_IP_META_KEY = "accounts.ratelimit.client_ip"
 # A Redis outage must not take the API down with it: limits fail open (and say so in the log).
 RATELIMIT_FAIL_OPEN = True
 # Behind a proxy, the client address comes only from the header it sets (e.g.

@@ -10,14 +10,21 @@ from rest_framework.pagination import LimitOffsetPagination
 
 from inventory_project.api.responses import success_response
 
+# Offsets beyond this are nonsense for any list here and would not even render as JSON.
+MAX_OFFSET = 2**31 - 1
+
 
 def _non_negative_int(raw: str, name: str, *, minimum: int) -> int:
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else None
     except (TypeError, ValueError):
-        raise ValidationError({name: [f"Must be a whole number, got {raw!r}."]}) from None
+        value = None
+    if value is None:
+        raise ValidationError({name: [f"Must be a whole number, got {raw[:20]!r}."]})
     if value < minimum:
         raise ValidationError({name: [f"Must be at least {minimum}."]})
+    if value > MAX_OFFSET:
+        raise ValidationError({name: [f"Must be at most {MAX_OFFSET}."]})
     return value
 
 

@@ -235,3 +235,29 @@ def test_changing_the_password_revokes_earlier_tokens(anon_client, staff_user):
     response = _bearer(anon_client, token).get("/api/auth/me")
 
     assert response.status_code == 401
+
+
+def test_refresh_for_a_deleted_user_is_a_401(anon_client, staff_user):
+    refresh = _login(anon_client, "cook@example.com", TEST_PASSWORD).json()["data"]["refresh"]
+    staff_user.delete()
+
+    response = anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_a_password_change_revokes_refresh_tokens_too(anon_client, staff_user):
+    refresh = _login(anon_client, "cook@example.com", TEST_PASSWORD).json()["data"]["refresh"]
+    staff_user.set_password("another long passphrase 7")
+    staff_user.save()
+
+    response = anon_client.post("/api/auth/refresh", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_login_records_the_last_login(anon_client, staff_user):
+    _login(anon_client, "cook@example.com", TEST_PASSWORD)
+
+    staff_user.refresh_from_db()
+    assert staff_user.last_login is not None

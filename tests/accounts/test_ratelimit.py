@@ -187,3 +187,41 @@ def test_counters_are_shared_between_processes_on_redis(limits, anon_client):
 
     assert other_process.stdout.strip().splitlines()[-1] == "401,401,401"
     assert response.status_code == 429
+
+
+def test_ipv6_callers_are_counted_per_64(limits, anon_client):
+    for n in range(3):
+        anon_client.get("/api/items", REMOTE_ADDR=f"2001:db8:1:2::{n + 1}")
+
+    same_64 = anon_client.get("/api/items", REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    other_64 = anon_client.get("/api/items", REMOTE_ADDR="2001:db8:1:3::1")
+
+    assert same_64.status_code == 429
+    assert other_64.status_code == 401
+
+
+def test_failed_admin_sign_ins_count_against_the_same_limit(limits, client, anon_client):
+    user_with_role("staff", email="kitchen@example.com")
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "kitchen@example.com", "password": "guess"})
+
+    admin = client.post(
+        "/admin/login/", {"username": "kitchen@example.com", "password": TEST_PASSWORD}
+    )
+    api = _login(anon_client, "kitchen@example.com", TEST_PASSWORD, REMOTE_ADDR="10.7.7.7")
+
+    assert admin.status_code == 200  # the form again, not a redirect into the admin
+    assert "_auth_user_id" not in client.session
+    assert api.status_code == 429
+
+
+def test_a_blocked_login_is_refused_before_the_password_is_checked(limits, anon_client):
+    user_with_role("staff", email="blocked@example.com")
+    for _ in range(3):
+        _login(anon_client, "blocked@example.com", "guess")
+
+    right_password = _login(anon_client, "blocked@example.com", TEST_PASSWORD)
+    still = _login(anon_client, "blocked@example.com", TEST_PASSWORD)
+
+    assert right_password.status_code == 429
+    assert still.status_code == 429

@@ -318,3 +318,20 @@ def test_an_unexpected_error_answers_a_bare_500_envelope_without_the_trace(
     }
     assert b"secret-internal-detail" not in response.content
     assert b"Traceback" not in response.content
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_500(api_client):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = api_client.post("/api/items", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("param", ["offset", "limit"])
+def test_an_absurdly_large_page_parameter_is_a_400(api_client, param):
+    response = api_client.get(f"/api/items?{param}=99999999999999999999")
+
+    assert response.status_code == 400
+    assert param in response.json()["details"]
