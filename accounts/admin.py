@@ -101,3 +101,21 @@ class UserAdmin(DjangoUserAdmin):
     search_help_text = "Search by e-mail or name."
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            # An admin manages people and their roles, but cannot make anyone (itself included)
+            # a superuser or hand out permissions beside the roles.
+            readonly = (*readonly, "is_superuser", "is_staff", "user_permissions")
+        return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)

@@ -39,7 +39,6 @@ _ADMIN = _STAFF | {
     "accounts.change_user",
     "accounts.delete_user",
     "auth.view_group",
-    "auth.change_group",
     "accounts.run_jobs",
 }
 

@@ -21,6 +21,7 @@ from inventory_project.admin_helpers import (
 from inventory_project.errors import ServiceError
 from items import services
 from items.models import Item
+from items.services import ACTIVATE_PERMISSION
 
 
 class ItemAdminForm(forms.ModelForm):
@@ -77,7 +78,11 @@ class ItemAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
         if obj is None:
             return ("created_at", "updated_at")
         # The SKU is the item's identity (the API and the ledger address items by it).
-        return ("sku", "created_at", "updated_at")
+        readonly = ("sku", "created_at", "updated_at")
+        # (De)activating is the soft delete: admins only, as the API's DELETE.
+        if not request.user.has_perm(ACTIVATE_PERMISSION):
+            readonly += ("active",)
+        return readonly
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

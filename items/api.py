@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions
+from accounts.roles import lowest_role_with
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import CachedListMixin
@@ -93,5 +94,12 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
         item = selectors.item_get(sku=sku)
         serializer = ItemWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        active = serializer.validated_data.get("active", item.active)
+        if active != item.active and not request.user.has_perm(services.ACTIVATE_PERMISSION):
+            self.permission_denied(
+                request,
+                message="Insufficient permissions. Required roles: "
+                f"{lowest_role_with(services.ACTIVATE_PERMISSION)}",
+            )
         item = services.item_update(item=item, data=serializer.validated_data)
         return success_response(selectors.item_row(item_id=item.pk))

@@ -42,6 +42,9 @@ def normalize_sku(raw: str) -> str:
     return sku
 
 
+# Deactivating is the soft delete, and reactivating undoes it: both need the delete permission.
+ACTIVATE_PERMISSION = "items.delete_item"
+
 # Text fields and their limits, checked here so every door (API, admin, import, command) agrees.
 TEXT_LIMITS = {"name": 200, "category": 100, "uom": 20}
 LEVEL_FIELDS = ("reorder_min", "reorder_max", "par_level")

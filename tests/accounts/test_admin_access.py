@@ -110,3 +110,56 @@ def test_an_admin_can_manage_users(client):
     _sign_in(client, "admin")
 
     assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_an_admin_cannot_make_itself_superuser(client):
+    admin_user = _sign_in(client, "admin")
+
+    client.post(
+        f"/admin/accounts/user/{admin_user.pk}/change/",
+        {
+            "email": admin_user.email,
+            "name": "Me",
+            "is_active": "on",
+            "is_superuser": "on",
+            "groups": [],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+
+    admin_user.refresh_from_db()
+    assert admin_user.is_superuser is False
+
+
+def test_an_admin_cannot_change_a_superuser(client):
+    _sign_in(client, "admin")
+    root = UserFactory(is_superuser=True, is_staff=True)
+
+    change = client.post(f"/admin/accounts/user/{root.pk}/change/", {"email": "x@example.com"})
+    password = client.get(f"/admin/accounts/user/{root.pk}/password/")
+
+    assert change.status_code == 403
+    assert password.status_code == 403
+    root.refresh_from_db()
+    assert root.email != "x@example.com"
+
+
+def test_role_groups_cannot_be_edited_by_an_admin(client):
+    from django.contrib.auth.models import Group
+
+    _sign_in(client, "admin")
+    viewer = Group.objects.get(name="viewer")
+
+    response = client.post(f"/admin/auth/group/{viewer.pk}/change/", {"name": "viewer"})
+
+    assert response.status_code == 403
+
+
+def test_staff_cannot_deactivate_an_item_in_the_admin(client):
+    item = ItemFactory(active=True)
+    _sign_in(client, "staff")
+
+    page = client.get(f"/admin/items/item/{item.pk}/change/")
+
+    assert 'name="active"' not in page.content.decode()

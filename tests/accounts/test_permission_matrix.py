@@ -174,3 +174,35 @@ def test_a_signed_in_user_without_a_role_cannot_read(world):
 
     assert response.status_code == 403
     assert response.json()["error"] == "Insufficient permissions. Required roles: viewer"
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [("patch", {"active": False}), ("put", {"name": "Renamed", "active": False})],
+)
+def test_staff_cannot_deactivate_an_item_by_updating_it(world, method, body):
+    staff = client_for(user_with_role("staff", email="sly@example.com"))
+
+    response = getattr(staff, method)("/api/items/SKU-1001", body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "Insufficient permissions. Required roles: admin"
+    assert Item.objects.get(sku="SKU-1001").active is True
+
+
+def test_staff_cannot_reactivate_an_item_an_admin_deleted(world):
+    client_for(user_with_role("admin", email="boss2@example.com")).delete("/api/items/SKU-1001")
+    staff = client_for(user_with_role("staff", email="sly2@example.com"))
+
+    response = staff.put("/api/items/SKU-1001", {"name": "Back"}, format="json")
+
+    assert response.status_code == 403
+    assert Item.objects.get(sku="SKU-1001").active is False
+
+
+def test_staff_may_update_other_fields_of_an_item(world):
+    staff = client_for(user_with_role("staff", email="fine@example.com"))
+
+    response = staff.patch("/api/items/SKU-1001", {"par_level": 4, "active": True}, format="json")
+
+    assert response.status_code == 200
