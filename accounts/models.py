@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -49,6 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["email"]
         permissions = [("run_jobs", "Can run maintenance jobs through the API")]
+        constraints = [
+            # Logins are case-insensitive, so addresses must be unique regardless of case.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_uniq"),
+        ]
 
     def __str__(self) -> str:
         return self.email

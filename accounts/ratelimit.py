@@ -28,6 +28,7 @@ TOO_MANY_REQUESTS = "Too many requests, please try again later."
 # Probes are never limited; the login route has its own limits on failures, so that an office
 # behind one address can sign everyone in at nine without hitting the anonymous tier.
 UNLIMITED_PATH_PREFIXES = ("/api/health", "/api/auth/login")
+LIMITED_PATH_PREFIXES = ("/api/", "/jobs/")
 
 
 def _counting_unit(address: str) -> str:
@@ -107,14 +108,14 @@ def set_rate_limit_headers(response, usage: dict) -> None:
 
 
 class ApiRateLimitMiddleware:
-    """Count every /api/* request against its caller's tier and answer 429 past the limit."""
+    """Count every /api/* and /jobs/* request against its caller's tier; 429 past the limit."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         path = request.path_info
-        if not path.startswith("/api/") or path.startswith(UNLIMITED_PATH_PREFIXES):
+        if not path.startswith(LIMITED_PATH_PREFIXES) or path.startswith(UNLIMITED_PATH_PREFIXES):
             return self.get_response(request)
         user_id = _bearer_user_id(request)
         if user_id is None and getattr(request, "user", None) and request.user.is_authenticated:

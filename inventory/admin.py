@@ -35,11 +35,6 @@ EDITED_IN_ADMIN = "Edited in admin"
 MOVE_STOCK_PERMISSION = "inventory.move_stock"
 
 
-def _fmt(quantity: Decimal) -> str:
-    """2.5, not 2.500; quantized first, as SQLite sums decimals in floating point."""
-    return format(quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)).normalize(), "f")
-
-
 # --- items, with their stock ----------------------------------------------------------------
 
 
@@ -97,7 +92,7 @@ class ItemWithStockAdmin(ItemAdmin):
 
     @admin.display(description="on hand", ordering="on_hand")
     def on_hand(self, item: Item) -> str:
-        return f"{_fmt(item.on_hand)} {item.uom}"
+        return f"{services.format_quantity(item.on_hand)} {item.uom}"
 
     def save_formset(self, request, form, formset, change):
         # The stock inline is read only: stock is never saved bare, only through the services.
@@ -248,7 +243,10 @@ class StockRecordChangeForm(forms.ModelForm):
                     "The quantity on hand changed from %(seen)s to %(stored)s while you were "
                     "editing. Check your count against it and save again.",
                     code="stale_quantity",
-                    params={"seen": _fmt(seen), "stored": _fmt(stored)},
+                    params={
+                        "seen": services.format_quantity(seen),
+                        "stored": services.format_quantity(stored),
+                    },
                 ),
             )
         return cleaned_data

@@ -12,4 +12,5 @@ class StockErrorCode(StrEnum):
     DUPLICATE_LOCATION = "duplicate_location"
     INVALID_LOCATION = "invalid_location"
     LOCATION_NOT_FOUND = "location_not_found"
+    LOCATION_INACTIVE = "location_inactive"
     INVALID_LOT = "invalid_lot"

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -83,18 +83,20 @@ def location_get(*, code: str) -> Location:
 
 
 def low_stock_items() -> QuerySet[Item]:
-    """Active items whose total on hand is below par, or that have no stock record at all."""
+    """Active items whose total on hand is below par, or that have no stock at all.
+
+    "No stock at all" is nothing on hand: no stock record, or records that add up to zero or less.
+    """
     on_hand = (
         StockRecord.objects.filter(item=OuterRef("pk"))
         .values("item")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
-    has_stock = Exists(StockRecord.objects.filter(item=OuterRef("pk")))
     return (
         Item.objects.filter(active=True)
-        .annotate(on_hand=Subquery(on_hand), has_stock=has_stock)
-        .filter(Q(has_stock=False) | Q(on_hand__lt=F("par_level")))
+        .annotate(on_hand=Coalesce(Subquery(on_hand), Decimal(0)))
+        .filter(Q(on_hand__lte=0) | Q(on_hand__lt=F("par_level")))
     )
 
 

@@ -37,12 +37,12 @@ def sku_field() -> NaturalKeyField:
 def location_field(**kwargs) -> NaturalKeyField:
     return NaturalKeyField(
         slug_field="code",
-        queryset=Location.objects.filter(active=True),
+        queryset=Location.objects.all(),
         error_messages={
-            "does_not_exist": "Unknown or inactive location {value}.",
+            "does_not_exist": "Unknown location {value}.",
             "invalid": "Invalid location code.",
         },
-        help_text="Code of an active location.",
+        help_text="Code of a location (stock may leave an inactive one, not enter it).",
         **kwargs,
     )
 

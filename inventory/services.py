@@ -139,18 +139,26 @@ def _apply_change(
 ) -> StockMovement:
     """Change a locked record by `delta` and append its ledger row, in the caller's transaction."""
     new_quantity = record.quantity + delta
+    if delta > 0 and not record.location.active:
+        # A retired location may be emptied, never filled.
+        field = "to_location" if transfer_id else "location"
+        raise ServiceError(
+            f"{field}: {record.location.code} is inactive; stock can leave it but not enter it.",
+            code=StockErrorCode.LOCATION_INACTIVE,
+            field=field,
+        )
     if new_quantity < 0 and not allow_negative:
         raise ServiceError(
             f"Insufficient stock of {record.item.sku} at {record.location.code}"
             f"{' lot ' + record.lot if record.lot else ''}: "
-            f"{_fmt(record.quantity)} on hand, {_fmt(-delta)} requested.",
+            f"{format_quantity(record.quantity)} on hand, {format_quantity(-delta)} requested.",
             code=StockErrorCode.INSUFFICIENT_STOCK,
             field="quantity",
             status_code=409,
         )
     if abs(new_quantity) > MAX_QUANTITY:
         raise ServiceError(
-            f"The resulting quantity {_fmt(new_quantity)} is out of range.",
+            f"The resulting quantity {format_quantity(new_quantity)} is out of range.",
             code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
             field="quantity",
         )
@@ -182,7 +190,7 @@ def _apply_change(
     )
 
 
-def _fmt(quantity: Decimal) -> str:
+def format_quantity(quantity: Decimal) -> str:
     """A quantity as people write it: 2.5, not 2.500; 10, not 1E+1."""
     return format(quantity.normalize(), "f")
 
@@ -392,10 +400,15 @@ def stock_transfer(
 
 def location_create(*, code: str, name: str = "", active: bool = True) -> Location:
     code = (code or "").strip()
-    if not code or len(code) > LOCATION_CODE_MAX_LENGTH or "/" in code:
+    if (
+        not code
+        or len(code) > LOCATION_CODE_MAX_LENGTH
+        or "/" in code
+        or any(ord(ch) < 32 for ch in code)
+    ):
         raise ServiceError(
             f"Location code is required, at most {LOCATION_CODE_MAX_LENGTH} characters, "
-            "without '/'.",
+            "without '/' or control characters.",
             code=StockErrorCode.INVALID_LOCATION,
             field="code",
         )

@@ -1,4 +1,8 @@
-"""Create the groups admin/staff/viewer with the permissions of accounts.roles."""
+"""Create the groups admin/staff/viewer with the permissions of accounts.roles that exist yet.
+
+Permissions of models that later migrations create are added by the post-migrate sync
+(accounts.apps), which runs after every `migrate` and keeps the groups equal to the table.
+"""
 
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
@@ -16,6 +20,7 @@ def create_role_groups(apps, schema_editor):
     sync_role_groups(
         group_model=apps.get_model("auth", "Group"),
         permission_model=apps.get_model("auth", "Permission"),
+        strict=False,
     )
 
 
@@ -30,8 +35,6 @@ class Migration(migrations.Migration):
         ("accounts", "0002_permissions"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("items", "0001_initial"),
-        ("inventory", "0002_permissions"),
     ]
 
     operations = [migrations.RunPython(create_role_groups, remove_role_groups)]

@@ -225,3 +225,9 @@ def test_a_blocked_login_is_refused_before_the_password_is_checked(limits, anon_
 
     assert right_password.status_code == 429
     assert still.status_code == 429
+
+
+def test_job_routes_are_rate_limited_too(limits, anon_client):
+    answers = [anon_client.post("/jobs/maintenance") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]

@@ -103,3 +103,14 @@ def test_createsuperuser_works_with_an_email(monkeypatch):
     boss = User.objects.get(email="boss@example.com")
     assert boss.is_superuser
     assert boss.check_password("a long superuser passphrase")
+
+
+def test_two_accounts_cannot_differ_only_by_the_case_of_their_email():
+    from django.db import IntegrityError, transaction
+
+    from accounts.models import User
+
+    User.objects.create(email="chef@example.com")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(email="Chef@Example.com")

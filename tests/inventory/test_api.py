@@ -780,7 +780,6 @@ BAD_STOCK_INPUT = {
 BAD_LOCATION_INPUT = {
     "missing": MISSING,
     "unknown": "NOWHERE",
-    "inactive": "CLOSED",
     "list": ["WALK-IN"],
     "object": {"code": "WALK-IN"},
     "nul": "WALK\u0000IN",
@@ -845,6 +844,51 @@ def test_a_stock_operation_with_bad_input_is_a_400_naming_the_field_and_changes_
     assert response.status_code == 400, response.content
     _assert_names_field(response.json(), field)
     assert _state() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/inventory/receive", {"location": "CLOSED", "quantity": 1}, "location"),
+        ("/api/inventory/count", {"location": "CLOSED", "quantity": 1}, "location"),
+        (
+            "/api/inventory/adjust",
+            {"location": "CLOSED", "quantity_delta": 1, "reason": "Found"},
+            "location",
+        ),
+        (
+            "/api/inventory/transfer",
+            {"from_location": "WALK-IN", "to_location": "CLOSED", "quantity": 1},
+            "to_location",
+        ),
+    ],
+)
+def test_stock_cannot_enter_an_inactive_location(api_client, stock_world, path, body, field):
+    before = _state()
+
+    response = api_client.post(path, {"sku": "SKU-1001", **body}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "location_inactive"
+    assert field in response.json()["details"]
+    assert _state() == before
+
+
+def test_stock_can_be_moved_out_of_a_location_that_was_retired(
+    api_client, stocked, location, other_location
+):
+    from inventory.services import location_update
+
+    location_update(location=location, active=False)
+
+    response = api_client.post(
+        "/api/inventory/transfer",
+        {"sku": "SKU-1001", "from_location": "WALK-IN", "to_location": "FREEZER", "quantity": 10},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["data"]["from_stock"]["quantity"] == 0
 
 
 # --- /api/locations ------------------------------------------------------------------------------

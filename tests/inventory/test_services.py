@@ -710,3 +710,21 @@ def test_location_update_refuses_an_over_long_name(location):
         services.location_update(location=location, name="x" * 201)
 
     assert refused.value.field == "name"
+
+
+def test_location_codes_with_control_characters_are_refused():
+    with pytest.raises(ServiceError) as refused:
+        services.location_create(code="A\u0007B")
+
+    assert refused.value.field == "code"
+
+
+def test_an_item_whose_stock_adds_up_to_zero_counts_as_low_stock(item, location):
+    from inventory.selectors import inventory_summary
+
+    services.stock_receive(item=item, location=location, quantity=Decimal(2))
+    services.stock_issue(item=item, location=location, quantity=Decimal(2))
+    item.par_level = Decimal(0)
+    item.save()
+
+    assert inventory_summary()["low_stock_count"] == 1
