@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite. The suite runs on SQLite by default and on PostgreSQL +
 Redis when DATABASE_URL / REDIS_URL are set (see .ci/run)."""
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -20,12 +21,30 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_sessionstart(session):
+    # The PostgreSQL + Redis stage of CI must really run on them, not quietly skip.
+    if os.environ.get("REQUIRE_POSTGRES_AND_REDIS") == "1":
+        from django.conf import settings
+        from django.db import connection
+
+        if connection.vendor != "postgresql" or not settings.REDIS_URL:
+            raise pytest.UsageError("REQUIRE_POSTGRES_AND_REDIS=1 but not on PostgreSQL + Redis")
+
+
+def _clear_our_cache_keys():
+    # On Redis only the keys under this project's prefix go, never the whole database.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    _clear_our_cache_keys()
     response_cache.reset_state()
     yield
-    cache.clear()
+    _clear_our_cache_keys()
     response_cache.reset_state()
 
 
