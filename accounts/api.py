@@ -55,7 +55,7 @@ class LoginApi(PublicApiView):
         summary="Sign in (v20)",
         description="Failed attempts are limited per e-mail and per IP; success is never limited.",
         request=LoginSerializer,
-        responses={200: envelope(LoginResultSerializer), **errors(400, 401, 429)},
+        responses={200: envelope(LoginResultSerializer), **errors(400, 401, 429, public=True)},
     )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -105,7 +105,7 @@ class RefreshApi(PublicApiView):
     @extend_schema(
         summary="Trade a refresh token for a new access token",
         request=RefreshSerializer,
-        responses={200: envelope(RefreshResultSerializer), **errors(400, 401)},
+        responses={200: envelope(RefreshResultSerializer), **errors(400, 401, public=True)},
     )
     def post(self, request):
         RefreshSerializer(data=request.data).is_valid(raise_exception=True)
@@ -132,7 +132,7 @@ class LogoutApi(PublicApiView):
         summary="Revoke a refresh token",
         description="The refresh token is blacklisted; access tokens expire on their own.",
         request=RefreshSerializer,
-        responses={200: MessageEnvelopeSerializer, **errors(400, 401)},
+        responses={200: MessageEnvelopeSerializer, **errors(400, 401, public=True)},
     )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -148,7 +148,8 @@ class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="The signed-in user", responses={200: envelope(UserSerializer), **errors(401)}
+        summary="The signed-in user",
+        responses={200: envelope(UserSerializer), **errors(401, 429, public=True)},
     )
     def get(self, request):
         return success_response(user_data(request.user))

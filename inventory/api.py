@@ -164,15 +164,14 @@ class _StockOperationApi(APIView):
 _CHANGE_RESPONSES = {201: envelope(StockChangeSerializer), **errors(400, 409)}
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Receive stock", request=StockReceiveSerializer, responses=_CHANGE_RESPONSES
+    )
+)
 class StockReceiveApi(_StockOperationApi):
     input_serializer = StockReceiveSerializer
     message = "Stock received"
-
-    @extend_schema(
-        summary="Receive stock", request=StockReceiveSerializer, responses=_CHANGE_RESPONSES
-    )
-    def post(self, request):
-        return super().post(request)
 
     def perform(self, data, **door):
         return _change_response(
@@ -188,18 +187,17 @@ class StockReceiveApi(_StockOperationApi):
         )
 
 
-class StockIssueApi(_StockOperationApi):
-    input_serializer = StockIssueSerializer
-    message = "Stock issued"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Issue stock",
         description="Refused with 409 beyond the quantity on hand unless `allow_negative`.",
         request=StockIssueSerializer,
         responses=_CHANGE_RESPONSES,
     )
-    def post(self, request):
-        return super().post(request)
+)
+class StockIssueApi(_StockOperationApi):
+    input_serializer = StockIssueSerializer
+    message = "Stock issued"
 
     def perform(self, data, **door):
         return _change_response(
@@ -215,18 +213,17 @@ class StockIssueApi(_StockOperationApi):
         )
 
 
-class StockCountApi(_StockOperationApi):
-    input_serializer = StockCountSerializer
-    message = "Stock counted"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Record a physical count",
         description="Sets the quantity to the counted value; the ledger row holds the delta.",
         request=StockCountSerializer,
         responses=_CHANGE_RESPONSES,
     )
-    def post(self, request):
-        return super().post(request)
+)
+class StockCountApi(_StockOperationApi):
+    input_serializer = StockCountSerializer
+    message = "Stock counted"
 
     def perform(self, data, **door):
         return _change_response(
@@ -242,18 +239,17 @@ class StockCountApi(_StockOperationApi):
         )
 
 
-class StockAdjustApi(_StockOperationApi):
-    input_serializer = StockAdjustSerializer
-    message = "Stock adjusted"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Adjust stock by a signed amount",
         description="Waste, breakage, found stock. A reason is required.",
         request=StockAdjustSerializer,
         responses=_CHANGE_RESPONSES,
     )
-    def post(self, request):
-        return super().post(request)
+)
+class StockAdjustApi(_StockOperationApi):
+    input_serializer = StockAdjustSerializer
+    message = "Stock adjusted"
 
     def perform(self, data, **door):
         return _change_response(
@@ -269,17 +265,16 @@ class StockAdjustApi(_StockOperationApi):
         )
 
 
-class StockTransferApi(_StockOperationApi):
-    input_serializer = StockTransferSerializer
-    message = "Stock transferred"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Transfer stock between locations",
         request=StockTransferSerializer,
         responses={201: envelope(TransferResultSerializer), **errors(400, 409)},
     )
-    def post(self, request):
-        return super().post(request)
+)
+class StockTransferApi(_StockOperationApi):
+    input_serializer = StockTransferSerializer
+    message = "Stock transferred"
 
     def perform(self, data, **door):
         transfer = services.stock_transfer(

@@ -46,14 +46,21 @@ def envelope(data_serializer: type[serializers.Serializer]) -> type[serializers.
     return _ENVELOPES[name]
 
 
-def errors(*status_codes: int) -> dict[int, OpenApiResponse]:
-    """Failure responses for `extend_schema(responses=...)`."""
+def errors(*status_codes: int, public: bool = False) -> dict[int, OpenApiResponse]:
+    """Failure responses for `extend_schema(responses=...)`.
+
+    Routes that need a token can also answer 401, 403 and 429; `public` routes name their own.
+    """
+    if not public:
+        status_codes = tuple(sorted({*status_codes, 401, 403, 429}))
     descriptions = {
         400: "Invalid input, malformed JSON or bad query parameters.",
         401: "No or invalid credentials.",
         403: "The caller's role may not do this.",
         404: "Not found.",
         409: "Conflict with the current state (duplicate, insufficient stock).",
+        413: "Request body too large.",
+        429: "Too many requests: see Retry-After and RateLimit-* headers.",
     }
     return {
         code: OpenApiResponse(ErrorEnvelopeSerializer, description=descriptions.get(code, ""))

@@ -1,6 +1,11 @@
+import os
 import re
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.core.checks import run_checks
 
@@ -40,3 +45,71 @@ def test_strong_secret_key_passes_the_check_when_debug_is_off(settings):
     ids = {message.id for message in run_checks()}
 
     assert "inventory.E001" not in ids
+
+
+def test_a_weak_jwt_secret_is_a_check_error_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.JWT_SECRET = "short"
+
+    ids = {message.id for message in run_checks()}
+
+    assert "accounts.E001" in ids
+
+
+def test_a_strong_jwt_secret_passes_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.JWT_SECRET = "y" * 40
+
+    ids = {message.id for message in run_checks()}
+
+    assert "accounts.E001" not in ids
+
+
+def test_an_asymmetric_jwt_algorithm_is_a_check_error(settings):
+    settings.JWT_ALGORITHM = "RS256"
+
+    ids = {message.id for message in run_checks()}
+
+    assert "accounts.E002" in ids
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12h", timedelta(hours=12)), ("30m", timedelta(minutes=30)), ("7d", timedelta(days=7))],
+)
+def test_jwt_lifetimes_read_the_v20_duration_format(text, expected):
+    from inventory_project.settings import _duration
+
+    assert _duration(text, name="JWT_EXPIRES_IN") == expected
+
+
+@pytest.mark.parametrize("text", ["", "12", "h", "12 hours", "-1h"])
+def test_a_malformed_duration_refuses_to_configure(text):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from inventory_project.settings import _duration
+
+    with pytest.raises(ImproperlyConfigured):
+        _duration(text, name="JWT_EXPIRES_IN")
+
+
+START = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
+import inventory_project.wsgi
+"""
+
+
+def test_the_wsgi_app_refuses_to_start_without_production_secrets():
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "s" * 50, "JWT_SECRET": ""}
+    env.pop("REDIS_URL", None)
+
+    started = subprocess.run(
+        [sys.executable, "-c", START], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert started.returncode != 0
+    assert "Refusing to start" in started.stderr
+    assert "accounts.E001" in started.stderr
