@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import read_write_permissions
 from inventory import selectors, services
-from inventory.cached import SUMMARY
+from inventory.cached import STOCK_LIST, SUMMARY
 from inventory.filters import MovementFilter, StockFilter
 from inventory.maintenance import run_maintenance
 from inventory.models import MovementSource
@@ -33,7 +33,7 @@ from inventory.serializers import (
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
-from inventory_project.api.viewsets import ColumnsListMixin
+from inventory_project.api.viewsets import CachedListMixin, ColumnsListMixin
 from inventory_project.errors import ConflictError
 from inventory_project.jobs import JobAlreadyRunning, run_job
 from inventory_project.models import JobRun
@@ -42,12 +42,15 @@ from inventory_project.models import JobRun
 @extend_schema_view(
     list=extend_schema(
         summary="List stock rows",
-        description="Each row carries its item's name, category and par level, as in v20.",
+        description="Each row carries its item's name, category and par level, as in v20. "
+        "Without parameters the list is served from the cache (`X-Cache: HIT`/`MISS`); "
+        "filtered, ordered or paged queries answer `X-Cache: BYPASS`.",
         responses={200: StockSerializer(many=True), **errors(400)},
     )
 )
-class StockViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+class StockViewSet(CachedListMixin, viewsets.GenericViewSet):
     required_permissions = {"GET": "inventory.view_stockrecord"}
+    cached_lists = {(): STOCK_LIST}
     columns = STOCK_COLUMNS
     filterset_class = StockFilter
     ordering_fields = [

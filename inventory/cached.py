@@ -13,3 +13,14 @@ SUMMARY = CachedEnvelope(
     lambda: {"success": True, "data": selectors.inventory_summary()},
     groups=(ITEMS_GROUP, STOCK_GROUP),
 )
+
+
+def _stock_list() -> dict:
+    rows = selectors.STOCK_COLUMNS.all(selectors.stock_queryset())
+    return {"success": True, "data": rows, "count": len(rows)}
+
+
+# The whole stock list (v20 GET /api/inventory without parameters); rows carry item fields.
+STOCK_LIST = CachedEnvelope(
+    "inventory:stock:all", "CACHE_TTL_STOCK", _stock_list, groups=(ITEMS_GROUP, STOCK_GROUP)
+)

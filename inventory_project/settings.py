@@ -146,6 +146,7 @@ else:
 
 CACHE_TTL_ITEMS = env.int("CACHE_TTL_ITEMS", default=300)
 CACHE_TTL_SUMMARY = env.int("CACHE_TTL_SUMMARY", default=300)
+CACHE_TTL_STOCK = env.int("CACHE_TTL_STOCK", default=300)
 # After a cache failure, seconds to serve from the database before trying the cache again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 

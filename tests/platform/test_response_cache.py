@@ -194,3 +194,29 @@ def test_a_body_built_from_rows_read_before_a_write_is_never_served(api_client, 
 
     assert response["X-Cache"] == "MISS"
     assert response.json()["data"][0]["name"] == "After"
+
+
+def test_the_whole_stock_list_is_cached_and_dropped_by_a_stock_change(api_client, stocked):
+    api_client.get("/api/inventory")
+    hit = api_client.get("/api/inventory")
+
+    stock_services.stock_issue(item=stocked.item, location=stocked.location, quantity=Decimal(4))
+    after = api_client.get("/api/inventory")
+
+    assert hit["X-Cache"] == "HIT"
+    assert after["X-Cache"] == "MISS"
+    assert after.json()["data"][0]["quantity"] == 6
+
+
+def test_renaming_an_item_drops_the_cached_stock_list(api_client, stocked):
+    api_client.get("/api/inventory")
+
+    item_services.item_update(item=stocked.item, data={"name": "Renamed"})
+
+    assert api_client.get("/api/inventory").json()["data"][0]["item_name"] == "Renamed"
+
+
+def test_a_filtered_stock_list_bypasses_the_cache(api_client, stocked):
+    response = api_client.get("/api/inventory?location=WALK-IN")
+
+    assert response["X-Cache"] == "BYPASS"
