@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "django_crontab",
+    "corsheaders",
     "rest_framework_simplejwt.token_blacklist",
     "django_ratelimit",
     "inventory_project",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "inventory_project.middleware.RequestIdMiddleware",
     "inventory_project.logging.AccessLogMiddleware",
     "inventory_project.metrics.MetricsMiddleware",
@@ -162,6 +165,29 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 # A job whose heartbeat is older than this is presumed dead; its lock may be taken over.
 SCHEDULER_WATCHDOG_TIMEOUT_MS = env.int("SCHEDULER_WATCHDOG_TIMEOUT_MS", default=120000)
 JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
+
+# --- Cron (django-crontab: `manage.py crontab add`) --------------------------------------------
+# Each entry runs a management command; the commands take their own locks and record their runs.
+CRON_DAILY = env.str("CRON_DAILY", default="5 2 * * *")
+CRONJOBS = [
+    (CRON_DAILY, "inventory_project.cron.run_command", ["maintenance", "--trigger", "cron"]),
+]
+# Jobs lock themselves in the database (across hosts); django-crontab's file lock adds nothing.
+CRONTAB_LOCK_JOBS = False
+CRONTAB_COMMAND_SUFFIX = "2>&1"
+
+# --- CORS (django-cors-headers) -------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWLIST", default=[])
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/(api|jobs)/.*$"
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "X-Cache",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

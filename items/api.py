@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
-from accounts.permissions import read_write_permissions
+from accounts.permissions import read_write_permissions, role_allows
 from accounts.roles import lowest_role_with
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
@@ -95,7 +95,7 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
         serializer = ItemWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         active = serializer.validated_data.get("active", item.active)
-        if active != item.active and not request.user.has_perm(services.ACTIVATE_PERMISSION):
+        if active != item.active and not role_allows(request.user, services.ACTIVATE_PERMISSION):
             self.permission_denied(
                 request,
                 message="Insufficient permissions. Required roles: "

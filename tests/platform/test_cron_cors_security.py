@@ -1,0 +1,128 @@
+"""Cron registration, CORS, and a production configuration that passes `check --deploy`."""
+
+import os
+import secrets
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+ROOT = Path(django_settings.BASE_DIR)
+
+
+@pytest.fixture
+def crontab_stand_in(tmp_path, settings):
+    """A `crontab` executable that keeps the table in a file: there is no cron daemon here."""
+    table = tmp_path / "table"
+    script = tmp_path / "crontab"
+    script.write_text(
+        f'#!/bin/sh\nif [ "$1" = "-l" ]; then cat "{table}" 2>/dev/null; '
+        f'else cp "$1" "{table}"; fi\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    settings.CRONTAB_EXECUTABLE = str(script)
+    return table
+
+
+def test_the_maintenance_schedule_comes_from_the_environment_default():
+    schedules = {job[2][0]: job[0] for job in django_settings.CRONJOBS}
+
+    assert schedules["maintenance"] == "5 2 * * *"
+
+
+def test_crontab_add_registers_every_job(crontab_stand_in):
+    call_command("crontab", "add")
+
+    lines = crontab_stand_in.read_text().splitlines()
+    assert len(lines) == len(django_settings.CRONJOBS)
+    assert lines[0].startswith("5 2 * * * ")
+    assert "crontab run" in lines[0]
+
+
+def test_crontab_remove_takes_the_jobs_out_again(crontab_stand_in):
+    call_command("crontab", "add")
+
+    call_command("crontab", "remove")
+
+    assert crontab_stand_in.read_text().strip() == ""
+
+
+RUN = """
+import os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
+django.setup()
+from inventory_project.cron import run_command
+run_command(*sys.argv[1:])
+"""
+
+
+def _cron_run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DEBUG": "true"}
+    env.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", RUN, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_scheduled_command_that_fails_exits_non_zero():
+    # With DEBUG on, the deployment checks warn, and --fail-level WARNING makes that a failure.
+    failed = _cron_run("check", "--deploy", "--fail-level", "WARNING")
+
+    assert failed.returncode == 1
+    assert "Scheduled command check failed" in failed.stderr
+
+
+def test_a_scheduled_command_that_succeeds_exits_zero():
+    assert _cron_run("check").returncode == 0
+
+
+@pytest.mark.django_db
+def test_an_allowed_origin_gets_cors_headers(anon_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    response = anon_client.get("/api/health", HTTP_ORIGIN="https://app.example.com")
+
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.django_db
+def test_another_origin_gets_no_cors_headers(anon_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    response = anon_client.get("/api/health", HTTP_ORIGIN="https://evil.example.net")
+
+    assert "Access-Control-Allow-Origin" not in response
+
+
+@pytest.mark.django_db
+def test_responses_carry_security_headers(anon_client):
+    response = anon_client.get("/api/health")
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SECRET": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "inventory.example.com",
+    }
+
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr

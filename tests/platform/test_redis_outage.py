@@ -1,0 +1,96 @@
+"""A Redis that stops in the middle of work: requests keep succeeding from the database, and
+the cache comes back by itself when Redis does. Runs a private redis-server of its own."""
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(settings):
+    server = PrivateRedis()
+    server.start()
+    settings.REDIS_URL = f"redis://127.0.0.1:{server.port}/0"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    settings.CACHE_RETRY_SECONDS = 0
+    yield server
+    server.stop()
+
+
+def _names(response):
+    return {row["sku"] for row in response.json()["data"]}
+
+
+def test_the_api_survives_redis_stopping_and_uses_it_again_when_it_returns(
+    api_client, item, redis_server
+):
+    assert api_client.get("/api/items")["X-Cache"] == "MISS"
+    assert api_client.get("/api/items")["X-Cache"] == "HIT"
+
+    redis_server.stop()
+    during = api_client.get("/api/items")
+    created = api_client.post("/api/items", {"sku": "SKU-DOWN", "name": "Outage"}, format="json")
+    after_write = api_client.get("/api/items")
+    health = api_client.get("/api/health/status")
+
+    redis_server.start()
+    first_back = api_client.get("/api/items")
+    second_back = api_client.get("/api/items")
+
+    assert during.status_code == 200
+    assert during["X-Cache"] == "MISS"
+    assert created.status_code == 201
+    assert "SKU-DOWN" in _names(after_write)
+    assert health.status_code == 200
+    assert health.json()["redis"]["connected"] is False
+    assert first_back["X-Cache"] == "MISS"
+    assert second_back["X-Cache"] == "HIT"
+    assert "SKU-DOWN" in _names(second_back)
