@@ -8,6 +8,15 @@ from django.db.models import Sum
 
 from inventory.models import StockMovement, StockRecord
 
+# A cache that cannot be reached (nothing listens on port 1): a real connection refused.
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: real row locks and concurrent connections",

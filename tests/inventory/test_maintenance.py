@@ -8,16 +8,9 @@ from inventory.cached import SUMMARY
 from inventory.maintenance import run_maintenance
 from inventory_project.models import JobLock, JobRun
 from items.cached import ITEM_LIST_ACTIVE
+from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
-
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
 
 
 def test_the_result_has_the_v20_shape(stocked):

@@ -10,16 +10,9 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from tests.factories import ItemFactory
+from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
-
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
 
 
 def test_liveness_answers_the_v20_shape_without_a_query(anon_client, django_assert_num_queries):

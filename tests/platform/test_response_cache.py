@@ -8,16 +8,9 @@ from inventory import services as stock_services
 from inventory.cached import SUMMARY
 from items import services as item_services
 from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
+from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
-
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
 
 
 def test_the_second_read_of_the_item_list_is_a_hit_with_the_same_bytes(api_client, item):
