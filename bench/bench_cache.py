@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--write-interval", type=float, default=1.0)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--json", dest="json_path")
@@ -162,7 +164,10 @@ def main() -> None:
         database.create()
         app_dir, _app = prepare_app(None, work)
         server_args = argparse.Namespace(
-            workers=args.workers, worker_class="sync", threads=1, redis_url=args.redis_url
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
+            redis_url=args.redis_url,
         )
         env = build_env(server_args, database.url, app_dir)
         _run([str(VENV_BIN / "python"), "manage.py", "migrate", "-v0"], env, app_dir)
@@ -213,7 +218,13 @@ def main() -> None:
         for thread in threads:
             thread.join(timeout=60)
         report = summarize(results, writes, time.perf_counter() - started)
-        report.update(database=args.db, redis=bool(args.redis_url), workers=args.workers)
+        report.update(
+            database=args.db,
+            redis=bool(args.redis_url),
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
+        )
         print(json.dumps(report, indent=2))
         if args.json_path:
             Path(args.json_path).write_text(json.dumps(report, indent=2))

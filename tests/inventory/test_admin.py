@@ -435,3 +435,29 @@ def test_the_location_list_finds_by_name(admin_client, location, other_location)
     response = admin_client.get(reverse("admin:inventory_location_changelist"), {"q": "walk"})
 
     assert list(response.context["cl"].result_list) == [location]
+
+
+def test_a_quantity_edited_in_the_admin_is_seen_by_the_cached_api_at_once(
+    admin_client, api_client, stocked
+):
+    api_client.get("/api/inventory/summary")
+    api_client.get("/api/inventory")
+
+    admin_client.post(record_url(stocked), edit(stocked, quantity="3"))
+
+    assert api_client.get("/api/inventory/summary").json()["data"]["total_quantity"] == 3
+    assert api_client.get("/api/inventory").json()["data"][0]["quantity"] == 3
+
+
+def test_an_item_renamed_in_the_admin_is_seen_by_the_cached_api_at_once(
+    admin_client, api_client, item
+):
+    from tests.items.test_admin import change_url, changeform_data
+
+    api_client.get("/api/items")
+    data = changeform_data(admin_client.get(change_url(item)))
+    data.update(name="Renamed in admin")
+
+    admin_client.post(change_url(item), data)
+
+    assert api_client.get("/api/items").json()["data"][0]["name"] == "Renamed in admin"
