@@ -124,6 +124,7 @@ class StockMovement(models.Model):
             models.Index(fields=["item", "created_at"], name="movement_item_created_idx"),
             models.Index(fields=["location", "created_at"], name="movement_location_created_idx"),
             models.Index(fields=["kind", "created_at"], name="movement_kind_created_idx"),
+            models.Index(fields=["source", "created_at"], name="movement_source_created_idx"),
             models.Index(fields=["created_at", "id"], name="movement_created_idx"),
             models.Index(fields=["request_id"], name="movement_request_id_idx"),
         ]

@@ -461,3 +461,14 @@ def test_an_item_renamed_in_the_admin_is_seen_by_the_cached_api_at_once(
     admin_client.post(change_url(item), data)
 
     assert api_client.get("/api/items").json()["data"][0]["name"] == "Renamed in admin"
+
+
+def test_the_ledger_offers_date_filters_without_scanning_for_year_links(
+    admin_client, stocked, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = admin_client.get("/admin/inventory/stockmovement/")
+
+    page = response.content.decode()
+    assert "Past 7 days" in page
+    assert "toplinks" not in page  # date_hierarchy's drill-down navigation is gone
