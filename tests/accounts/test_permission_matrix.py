@@ -206,3 +206,18 @@ def test_staff_may_update_other_fields_of_an_item(world):
     response = staff.patch("/api/items/SKU-1001", {"par_level": 4, "active": True}, format="json")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/health", "/api/health/status", "/api/schema/", "/api/docs/", "/metrics"]
+)
+def test_public_routes_answer_anonymous_callers(anon_client, path):
+    assert anon_client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/refresh", "/api/auth/logout"])
+def test_auth_routes_take_anonymous_callers_and_validate_their_body(anon_client, path):
+    response = anon_client.post(path, {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False

@@ -114,3 +114,25 @@ def test_two_accounts_cannot_differ_only_by_the_case_of_their_email():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(email="Chef@Example.com")
+
+
+def test_setting_a_password_checks_its_strength():
+    from accounts.services import user_set_password
+
+    user = UserFactory()
+
+    with pytest.raises(ServiceError) as refused:
+        user_set_password(user=user, password="password")
+
+    assert refused.value.field == "password"
+
+
+def test_setting_a_password_stores_a_hash_that_checks():
+    from accounts.services import user_set_password
+
+    user = UserFactory()
+
+    user_set_password(user=user, password="a long and unusual passphrase")
+
+    user.refresh_from_db()
+    assert user.check_password("a long and unusual passphrase")

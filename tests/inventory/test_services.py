@@ -728,3 +728,13 @@ def test_an_item_whose_stock_adds_up_to_zero_counts_as_low_stock(item, location)
     item.save()
 
     assert inventory_summary()["low_stock_count"] == 1
+
+
+def test_setting_an_expiry_date_writes_no_ledger_row(stocked):
+    movements = StockMovement.objects.count()
+
+    services.stock_record_set_expiry(record=stocked, expires_at=date(2031, 3, 1))
+
+    stocked.refresh_from_db()
+    assert stocked.expires_at == date(2031, 3, 1)
+    assert StockMovement.objects.count() == movements
