@@ -1,7 +1,7 @@
 """App config of accounts: keeps the role groups equal to `accounts.roles` after every migrate."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
@@ -18,10 +18,41 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs
     sync_role_groups()
 
 
+def _forget_changed_user(sender, instance, **kwargs) -> None:
+    from accounts.authentication import forget_user
+
+    forget_user(instance.pk)
+
+
+def _forget_users_whose_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    from accounts.authentication import forget_user
+    from accounts.models import User
+
+    if reverse:  # a group's members changed: pk_set holds users (None on clear)
+        user_ids = pk_set or User.objects.filter(groups=instance).values_list("pk", flat=True)
+    else:
+        user_ids = [instance.pk]
+    for user_id in user_ids:
+        forget_user(user_id)
+
+
 class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
         from accounts import checks  # noqa: F401  (registers the checks)
+        from accounts.models import User
 
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
+        # A change of a user or of its roles drops the cached state API requests rely on.
+        post_save.connect(_forget_changed_user, sender=User, dispatch_uid="accounts.forget_save")
+        post_delete.connect(
+            _forget_changed_user, sender=User, dispatch_uid="accounts.forget_delete"
+        )
+        m2m_changed.connect(
+            _forget_users_whose_groups_changed,
+            sender=User.groups.through,
+            dispatch_uid="accounts.forget_groups",
+        )

@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["inventory_project.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["inventory_project.api.parsers.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.CachedUserJWTAuthentication",
         # Lets someone signed in to the admin try the API from /api/docs/.
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -246,6 +246,9 @@ JWT_SECRET = env.str("JWT_SECRET", default="")
 JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="HS256")
 JWT_EXPIRES_IN = env.str("JWT_EXPIRES_IN", default="12h")
 JWT_REFRESH_EXPIRES_IN = env.str("JWT_REFRESH_EXPIRES_IN", default="7d")
+# Seconds an API caller's state (active, role, password) stays cached; any change drops it
+# at once. 0 reads the database on every request.
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=60)
 SIMPLE_JWT = {
     "SIGNING_KEY": JWT_SECRET or SECRET_KEY,
     "ALGORITHM": JWT_ALGORITHM,
