@@ -56,6 +56,13 @@ def _state_of(user) -> dict:
     }
 
 
+def _read_only(*args, **kwargs):
+    raise RuntimeError(
+        "This user was rebuilt from the authentication cache and has no password hash: "
+        "load it from the database to change it."
+    )
+
+
 def _user_from(user_id, state: dict):
     user = get_user_model()(
         pk=user_id,
@@ -68,6 +75,8 @@ def _user_from(user_id, state: dict):
     user._state.adding = False
     user._state.db = "default"
     user._role_cache = Role(state["role"]) if state["role"] else None
+    # Saving it would overwrite the stored password with an empty one: refuse instead.
+    user.save = user.set_password = _read_only
     return user
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from accounts.services import user_set_password, user_set_role
 from tests.conftest import client_for, user_with_role
+from tests.factories import TEST_PASSWORD
 from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,20 @@ def test_writes_by_a_cached_caller_record_who_made_them(stocked):
     )
 
     assert stocked.movements.latest("id").created_by == staff
+
+
+def test_a_user_rebuilt_from_the_cache_refuses_to_be_saved(viewer):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.authentication import CachedUserJWTAuthentication
+    from accounts.tokens import tokens_for_user
+
+    token = AccessToken(str(tokens_for_user(viewer).access_token))
+    authentication = CachedUserJWTAuthentication()
+    authentication.get_user(token)  # from the database, now cached
+    rebuilt = authentication.get_user(token)
+
+    with pytest.raises(RuntimeError):
+        rebuilt.save()
+    viewer.refresh_from_db()
+    assert viewer.check_password(TEST_PASSWORD)
