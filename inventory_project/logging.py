@@ -6,6 +6,7 @@ method, route, status, duration, user and role; it never logs bodies, query stri
 so no password or token reaches a log.
 """
 
+import functools
 import logging
 import re
 import sys
@@ -57,18 +58,27 @@ def route_template(request) -> str:
 
     Metrics and logs label by this, never by the raw path, so scans cannot explode cardinality.
     """
+    cached = getattr(request, "_route_template", None)
+    if cached is not None:  # the access log and the metrics both ask, once per request
+        return cached
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route or match.url_name == NOT_FOUND_ROUTE_NAME:
         return "unmatched"
     route = _GROUP.sub(lambda m: "{" + m[1] + "}", match.route)
     route = route.replace("^", "").replace("$", "").replace("/?", "").replace("?", "")
     route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-    return "/" + route.strip("/")
+    request._route_template = "/" + route.strip("/")
+    return request._route_template
+
+
+@functools.cache
+def _role_resolver(path: str):
+    return import_string(path)
 
 
 def _role_of(request) -> str | None:
     resolver = getattr(settings, "ACCESS_LOG_ROLE_RESOLVER", None)
-    return import_string(resolver)(request) if resolver else None
+    return _role_resolver(resolver)(request) if resolver else None
 
 
 class AccessLogMiddleware:
@@ -83,15 +93,16 @@ class AccessLogMiddleware:
         duration_ms = (time.perf_counter() - started) * 1000
         user = getattr(request, "user", None)
         authenticated = bool(user is not None and user.is_authenticated)
+        route = route_template(request)
         access_logger.info(
             "%s %s %s %.1fms",
             request.method,
-            route_template(request),
+            route,
             response.status_code,
             duration_ms,
             extra={
                 "method": request.method,
-                "route": route_template(request),
+                "route": route,
                 "status": response.status_code,
                 "duration_ms": round(duration_ms, 3),
                 "user": user.pk if authenticated else None,

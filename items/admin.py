@@ -95,7 +95,7 @@ class ItemAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
 
     def has_deactivate_permission(self, request) -> bool:
         # Deactivation is the API's DELETE, which needs the delete permission (admins).
-        return request.user.has_perm("items.delete_item")
+        return request.user.has_perm(ACTIVATE_PERMISSION)
 
     def save_model(self, request, obj, form, change):
         if change:

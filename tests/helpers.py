@@ -1,5 +1,6 @@
 """Small helpers for tests: markers and ledger invariants."""
 
+import socket
 from decimal import Decimal
 
 import pytest
@@ -31,3 +32,10 @@ def assert_ledger_balances() -> None:
         )["total"] or Decimal(0)
         total = total.quantize(Decimal("0.001"))  # SQLite sums decimals as floats
         assert record.quantity == total, f"{record}: {record.quantity} != ledger {total}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -3,7 +3,6 @@ over several gunicorn workers."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from prometheus_client import REGISTRY
+
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -116,12 +117,6 @@ def test_metrics_are_open_to_allowed_networks(client, settings):
     assert outside.status_code == 403
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback only)
         return answer.read()
@@ -131,7 +126,7 @@ def _get(url: str) -> bytes:
 def test_metrics_are_summed_over_two_gunicorn_workers():
     root = Path(django_settings.BASE_DIR)
     work = Path(tempfile.mkdtemp(prefix="metrics-test-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "LOG_LEVEL": "WARNING"}
     env.pop("REDIS_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
