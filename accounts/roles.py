@@ -22,6 +22,7 @@ _VIEWER = {
     "inventory.view_location",
     "inventory.view_stockrecord",
     "inventory.view_stockmovement",
+    "forecasting.view_dailyusage",
 }
 _STAFF = _VIEWER | {
     "items.add_item",
@@ -31,6 +32,8 @@ _STAFF = _VIEWER | {
     "inventory.add_stockrecord",
     "inventory.change_stockrecord",
     "inventory.move_stock",
+    "forecasting.add_dailyusage",
+    "forecasting.change_dailyusage",
 }
 _ADMIN = _STAFF | {
     "items.delete_item",

@@ -4,6 +4,7 @@ Each operation route validates its body, calls its service in `inventory.service
 the ledger row it wrote with the stock row after it. No business logic lives here.
 """
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from accounts.permissions import read_write_permissions
 from inventory import selectors, services
 from inventory.cached import STOCK_LIST, SUMMARY
 from inventory.filters import MovementFilter, StockFilter
+from inventory.imports import export_stock_lines, import_stock_counts_csv
 from inventory.maintenance import run_maintenance
 from inventory.models import MovementSource
 from inventory.selectors import LOCATION_COLUMNS, MOVEMENT_COLUMNS, STOCK_COLUMNS
@@ -30,10 +32,12 @@ from inventory.serializers import (
     SummarySerializer,
     TransferResultSerializer,
 )
+from inventory_project.api.imports import CsvImportApi, import_schema
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import CachedListMixin, ColumnsListMixin
+from inventory_project.csv_export import csv_download
 from inventory_project.errors import ConflictError
 from inventory_project.jobs import JobAlreadyRunning, run_job
 from inventory_project.models import JobRun
@@ -68,6 +72,18 @@ class StockViewSet(CachedListMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.stock_queryset()
+
+    @extend_schema(
+        summary="Export stock as CSV",
+        description="Streams the inventory CSV (`sku,location,quantity,lot,expires_at,"
+        "last_counted_at`) with the list's filters and ordering. It re-imports unchanged "
+        "through `POST /api/inventory/import`; cells a spreadsheet would run as a formula are "
+        "prefixed with `'`, which the import removes.",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **errors(400)},
+    )
+    def export(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return csv_download(export_stock_lines(queryset), name="inventory")
 
 
 @extend_schema_view(
@@ -333,3 +349,23 @@ class MaintenanceApi(APIView):
         )
         # v20 answered the job's own verdict at the top: success false when a task failed.
         return Response({"success": result["success"], "data": result, "message": message})
+
+
+@extend_schema_view(
+    post=import_schema(
+        summary="Import a stock count from CSV",
+        description="Header `sku,location,quantity,lot,expires_at,last_counted_at`; the first "
+        "three are required. Each row sets the quantity of item+location+lot to the count and "
+        "writes a ledger row (kind `count`, source `import`) with the difference; a row that "
+        "matches the record changes nothing, so a file imported twice changes nothing the "
+        "second time. SKUs and locations must exist (v20 accepted unknown SKUs and appended "
+        "duplicate rows); an inactive location may be counted down, not up.",
+    )
+)
+class StockImportApi(CsvImportApi):
+    required_permissions = {"POST": "inventory.move_stock"}
+
+    def run_import(self, request, csv_file, *, dry_run, atomic):
+        return import_stock_counts_csv(
+            csv_file=csv_file, performed_by=request.user, dry_run=dry_run, atomic=atomic
+        )

@@ -63,7 +63,6 @@ class MovementKind(models.TextChoices):
     COUNT = "count", "Count"
     ADJUSTMENT = "adjustment", "Adjustment"
     TRANSFER = "transfer", "Transfer"
-    IMPORT = "import", "Import"
 
 
 class MovementSource(models.TextChoices):

@@ -29,10 +29,8 @@ from inventory.models import (
 from inventory_project import cache
 from inventory_project.errors import ConflictError, ServiceError
 from inventory_project.request_context import get_request_id
-from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
+from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item
 
-# Largest magnitude a stored quantity can hold (14 digits, 3 after the point).
-MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES) - Decimal("0.001")
 REASON_MAX_LENGTH = 500
 
 

@@ -6,6 +6,10 @@ from inventory import api
 
 urlpatterns = [
     re_path(r"^inventory/?$", api.StockViewSet.as_view({"get": "list"}), name="stock-list"),
+    re_path(r"^inventory/import/?$", api.StockImportApi.as_view(), name="stock-import"),
+    re_path(
+        r"^inventory/export/?$", api.StockViewSet.as_view({"get": "export"}), name="stock-export"
+    ),
     re_path(r"^inventory/summary/?$", api.InventorySummaryApi.as_view(), name="inventory-summary"),
     re_path(
         r"^inventory/movements/?$",

@@ -239,6 +239,15 @@ API_PAGE_MAX_LIMIT = env.int("API_PAGE_MAX_LIMIT", default=1000)
 # v20 served reads without a token; legacy consumers can have that back.
 API_ANONYMOUS_READ = env.bool("API_ANONYMOUS_READ", default=False)
 
+# --- CSV imports ------------------------------------------------------------------------------
+# The largest CSV an import accepts, from any door (API body or upload, admin, command); a
+# larger one is refused with 413 before it is read. Files are streamed, never held in memory.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+# Rows validated and written per set-based statement.
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
+# Bad rows listed in an import's answer; the rest are counted (`errors_omitted`).
+IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
+
 # --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the
 # `accounts.E001` check (run by wsgi.py at start-up) refuses a missing or weak secret.

@@ -24,6 +24,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("items.urls")),
     path("", include("inventory.urls")),
+    path("", include("forecasting.urls")),
 ]
 
 urlpatterns = [

@@ -1,16 +1,20 @@
 """The item routes: /api/items and /api/items/{sku}."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions, role_allows
 from accounts.roles import lowest_role_with
+from inventory_project.api.imports import CsvImportApi, import_schema
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import CachedListMixin
+from inventory_project.csv_export import csv_download
 from items import selectors, services
 from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 from items.filters import ItemFilter
+from items.imports import export_item_lines, import_items_csv
 from items.selectors import ITEM_COLUMNS
 from items.serializers import (
     ItemCreatedSerializer,
@@ -67,6 +71,18 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.item_queryset()
 
+    @extend_schema(
+        summary="Export items as CSV",
+        description="Streams the items CSV (`sku,name,category,uom,reorder_min,reorder_max,"
+        "par_level,active`) with the list's filters and ordering. It re-imports unchanged "
+        "through `POST /api/items/import`; cells a spreadsheet would run as a formula "
+        "(starting with `=`, `+`, `-`, `@`) are prefixed with `'`, which the import removes.",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **errors(400)},
+    )
+    def export(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return csv_download(export_item_lines(queryset), name="items")
+
     def retrieve(self, request, sku: str):
         return item_detail(sku).response()
 
@@ -103,3 +119,21 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
             )
         item = services.item_update(item=item, data=serializer.validated_data)
         return success_response(selectors.item_row(item_id=item.pk))
+
+
+@extend_schema_view(
+    post=import_schema(
+        summary="Import items from CSV (upsert by SKU)",
+        description="Header `sku,name,category,uom,reorder_min,reorder_max,par_level,active`; "
+        "only `sku` is required (and `name` for a new item). A row updates the item with its "
+        "SKU or creates it; columns left out and blank cells keep their values, and the id "
+        "never changes (v20 replaced whole rows). Changing `active` needs the admin role.",
+    )
+)
+class ItemImportApi(CsvImportApi):
+    required_permissions = {"POST": "items.change_item"}
+
+    def run_import(self, request, csv_file, *, dry_run, atomic):
+        return import_items_csv(
+            csv_file=csv_file, performed_by=request.user, dry_run=dry_run, atomic=atomic
+        )

@@ -10,6 +10,8 @@ from django.db import models
 QUANTITY_DIGITS = 14
 QUANTITY_PLACES = 3
 SKU_MAX_LENGTH = 64
+# Largest magnitude such a field can hold.
+MAX_QUANTITY = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES) - Decimal("0.001")
 
 
 def quantity_field(**kwargs) -> models.DecimalField:

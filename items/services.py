@@ -22,6 +22,10 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
+# /api/items/import and /api/items/export are routes, so no item may be addressed by these.
+RESERVED_SKUS = frozenset({"import", "export"})
+
+
 def normalize_sku(raw: str) -> str:
     """Strip surrounding blanks and refuse SKUs that cannot be addressed as a URL segment."""
     sku = (raw or "").strip()
@@ -30,6 +34,12 @@ def normalize_sku(raw: str) -> str:
     if len(sku) > SKU_MAX_LENGTH:
         raise ServiceError(
             f"SKU is longer than {SKU_MAX_LENGTH} characters.",
+            code=ItemErrorCode.INVALID_SKU,
+            field="sku",
+        )
+    if sku in RESERVED_SKUS:
+        raise ServiceError(
+            f"{sku!r} is reserved (it names a route) and cannot be a SKU.",
             code=ItemErrorCode.INVALID_SKU,
             field="sku",
         )

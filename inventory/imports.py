@@ -1,0 +1,340 @@
+"""The inventory CSV: a stock count per row, and the export that re-imports unchanged.
+
+Header `sku,location,quantity,lot,expires_at,last_counted_at`; the first three are required.
+Each row sets the quantity of item+location+lot to what was counted and appends a ledger row
+(kind `count`, source `import`) with the difference, in the same transaction. A row that matches
+what is on record changes nothing and writes nothing, so importing a file twice is harmless.
+(v20 appended a duplicate stock row per import and accepted unknown SKUs.)
+
+The writes are set-based (see `inventory_project.bulk`), but keep the rules of
+`inventory.services`: existing records are locked in primary-key order before they are read,
+deltas are taken against the locked rows, a record created by someone else meanwhile is read
+again under lock instead of overwritten, and an inactive location may be emptied, never filled.
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from inventory.cached import STOCK_GROUP
+from inventory.models import (
+    LOCATION_CODE_MAX_LENGTH,
+    LOT_MAX_LENGTH,
+    Location,
+    MovementKind,
+    MovementSource,
+    StockMovement,
+    StockRecord,
+)
+from inventory_project import bulk, cache
+from inventory_project.csv_export import csv_lines
+from inventory_project.csv_import import (
+    BatchResult,
+    CsvImporter,
+    CsvRow,
+    ImportReport,
+    RowInvalid,
+    check_length,
+    import_csv,
+    parse_decimal,
+    parse_iso_date,
+    parse_iso_datetime,
+)
+from inventory_project.request_context import get_request_id
+from items.models import MAX_QUANTITY, QUANTITY_PLACES, SKU_MAX_LENGTH, Item
+
+STOCK_CSV_COLUMNS = ("sku", "location", "quantity", "lot", "expires_at", "last_counted_at")
+# Clocks of the devices that counted may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+_MOVEMENT_COLUMNS = [
+    "stock_record",
+    "item",
+    "location",
+    "lot",
+    "kind",
+    "quantity_delta",
+    "quantity_after",
+    "created_at",
+    "created_by",
+    "reason",
+    "request_id",
+    "source",
+]
+
+
+class StockCountRow(NamedTuple):
+    sku: str
+    location: str
+    lot: str
+    quantity: Decimal
+    expires_at: date | None  # None: keep the record's
+    last_counted_at: datetime | None  # None: now, if the quantity changes
+
+
+class _Record(NamedTuple):
+    pk: int
+    quantity: Decimal
+    expires_at: date | None
+    last_counted_at: datetime | None
+
+
+class ItemLocationResolver:
+    """SKU and location code -> (id, active) for import rows, one query per batch for new ones."""
+
+    def __init__(self, *, blank_location: tuple[int | None, bool] | None = None) -> None:
+        self._items: dict[str, tuple[int, bool] | None] = {}
+        # Usage rows may leave the location blank (the item as a whole); stock rows may not.
+        self._locations: dict[str, tuple[int | None, bool] | None] = (
+            {"": blank_location} if blank_location else {}
+        )
+
+    @staticmethod
+    def _fill(model, field: str, values: set[str], known: dict) -> None:
+        wanted = values - known.keys()
+        if not wanted:
+            return
+        known.update(dict.fromkeys(wanted))
+        found = model.objects.filter(**{f"{field}__in": wanted}).values_list(field, "pk", "active")
+        for value, pk, active in found:
+            known[value] = (pk, active)
+
+    def resolve(self, rows: list[CsvRow], result: BatchResult) -> list[tuple[CsvRow, tuple, tuple]]:
+        """(row, item, location) for rows whose SKU and location exist; the rest become errors."""
+        self._fill(Item, "sku", {row.values.sku for row in rows}, self._items)
+        self._fill(Location, "code", {row.values.location for row in rows}, self._locations)
+        resolved = []
+        for row in rows:
+            item = self._items[row.values.sku]
+            location = self._locations[row.values.location]
+            if item is None:
+                result.errors.append((row, RowInvalid("sku", f"Unknown SKU {row.values.sku}.")))
+            elif location is None:
+                message = f"Unknown location {row.values.location}."
+                result.errors.append((row, RowInvalid("location", message)))
+            else:
+                resolved.append((row, item, location))
+        return resolved
+
+    def location_active(self, code: str) -> bool:
+        return self._locations[code][1]
+
+
+class StockCountImporter(CsvImporter):
+    label = "stock counts"
+    required_columns = ("sku", "location", "quantity")
+    optional_columns = ("lot", "expires_at", "last_counted_at")
+
+    def __init__(
+        self,
+        *,
+        performed_by=None,
+        source: MovementSource = MovementSource.IMPORT,
+        reason: str = "CSV stock count import",
+    ) -> None:
+        self.performed_by_id = (
+            performed_by.pk if getattr(performed_by, "is_authenticated", False) else None
+        )
+        self.source = source
+        self.reason = reason
+        self.request_id = get_request_id()
+        self._resolver = ItemLocationResolver()
+
+    def clean_row(self, raw: dict[str, str]) -> StockCountRow:
+        sku = check_length(raw["sku"], field="sku", limit=SKU_MAX_LENGTH)
+        if not sku:
+            raise RowInvalid("sku", "sku is required.")
+        location = check_length(raw["location"], field="location", limit=LOCATION_CODE_MAX_LENGTH)
+        if not location:
+            raise RowInvalid("location", "location is required.")
+        if not raw["quantity"]:
+            raise RowInvalid("quantity", "quantity is required.")
+        quantity = parse_decimal(
+            raw["quantity"], field="quantity", places=QUANTITY_PLACES, max_value=MAX_QUANTITY
+        )
+        lot = check_length(raw.get("lot", ""), field="lot", limit=LOT_MAX_LENGTH)
+        expires_at = raw.get("expires_at", "")
+        counted_at = raw.get("last_counted_at", "")
+        counted = parse_iso_datetime(counted_at, field="last_counted_at") if counted_at else None
+        if counted is not None and counted > timezone.now() + CLOCK_SKEW:
+            raise RowInvalid("last_counted_at", "last_counted_at is in the future.")
+        return StockCountRow(
+            sku,
+            location,
+            lot,
+            quantity,
+            parse_iso_date(expires_at, field="expires_at") if expires_at else None,
+            counted,
+        )
+
+    def row_key(self, values: StockCountRow) -> tuple:
+        return values.sku, values.location, values.lot
+
+    def describe_key(self, values: StockCountRow) -> str:
+        lot = f" lot {values.lot}" if values.lot else ""
+        return f"{values.sku} at {values.location}{lot}"
+
+    def _existing(self, keys: set[tuple], *, lock: bool) -> dict[tuple, _Record]:
+        if not keys:
+            return {}
+        queryset = StockRecord.objects.filter(
+            item_id__in={k[0] for k in keys},
+            location_id__in={k[1] for k in keys},
+            lot__in={k[2] for k in keys},
+        )
+        if lock:
+            queryset = queryset.select_for_update().order_by("pk")
+        found = {}
+        for pk, item_id, location_id, lot, *rest in queryset.values_list(
+            "pk", "item_id", "location_id", "lot", "quantity", "expires_at", "last_counted_at"
+        ):
+            key = (item_id, location_id, lot)
+            if key in keys:
+                found[key] = _Record(pk, *rest)
+        return found
+
+    def apply_batch(self, rows: list[CsvRow], *, write: bool) -> BatchResult:
+        result = BatchResult()
+        known = [
+            (row, (item[0], location[0], row.values.lot), location[1])
+            for row, item, location in self._resolver.resolve(rows, result)
+        ]
+        now = timezone.now()
+        existing = self._existing({key for _row, key, _active in known}, lock=write)
+        movements: list[tuple] = []
+        updates: list[tuple] = []
+        missing: list[tuple[CsvRow, tuple, bool]] = []
+        for entry in known:
+            if entry[1] in existing:
+                self._compare(entry, existing[entry[1]], now, result, updates, movements)
+            else:
+                missing.append(entry)
+        for row, _key, location_active in missing:
+            if row.values.quantity > 0 and not location_active:
+                result.errors.append((row, _inactive(row.values.location)))
+            else:
+                result.inserted += 1
+        if not write:
+            return result
+        # New records are inserted with their counted quantity; one that someone else created
+        # since we looked is not ours to overwrite: it is read again under lock and compared.
+        insertable = [
+            (row, key) for row, key, active in missing if row.values.quantity <= 0 or active
+        ]
+        inserted = {
+            tuple(key): pk
+            for pk, *key in bulk.insert_returning(
+                StockRecord,
+                [
+                    "item",
+                    "location",
+                    "lot",
+                    "quantity",
+                    "expires_at",
+                    "last_counted_at",
+                    "created_at",
+                    "updated_at",
+                ],
+                [
+                    (
+                        *key,
+                        row.values.quantity,
+                        row.values.expires_at,
+                        row.values.last_counted_at or now,
+                        now,
+                        now,
+                    )
+                    for row, key in insertable
+                ],
+                conflict=["item", "location", "lot"],
+                returning=["pk", "item", "location", "lot"],
+            )
+        }
+        raced = [(row, key) for row, key in insertable if key not in inserted]
+        for row, key in insertable:
+            if key in inserted:
+                movements.append(
+                    self._movement(
+                        inserted[key], key, row.values.quantity, row.values.quantity, now
+                    )
+                )
+        if raced:
+            result.inserted -= len(raced)
+            locked = self._existing({key for _row, key in raced}, lock=True)
+            for row, key in raced:
+                active = self._resolver.location_active(row.values.location)
+                self._compare((row, key, active), locked[key], now, result, updates, movements)
+        bulk.update_rows(
+            StockRecord, ["quantity", "expires_at", "last_counted_at", "updated_at"], updates
+        )
+        bulk.insert_rows(StockMovement, _MOVEMENT_COLUMNS, movements)
+        return result
+
+    def _compare(self, entry, record: _Record, now, result, updates, movements) -> None:
+        """Classify one row against its (locked) record; queue the writes it needs."""
+        row, key, location_active = entry
+        values: StockCountRow = row.values
+        delta = values.quantity - record.quantity
+        if delta > 0 and not location_active:
+            result.errors.append((row, _inactive(values.location)))
+            return
+        expires_at = record.expires_at if values.expires_at is None else values.expires_at
+        counted = values.last_counted_at or (now if delta else record.last_counted_at)
+        if not delta and expires_at == record.expires_at and counted == record.last_counted_at:
+            result.unchanged += 1
+            return
+        result.updated += 1
+        updates.append((record.pk, values.quantity, expires_at, counted, now))
+        if delta:
+            movements.append(self._movement(record.pk, key, delta, values.quantity, now))
+
+    def _movement(self, record_id: int, key: tuple, delta, after, now) -> tuple:
+        item_id, location_id, lot = key
+        return (
+            record_id,
+            item_id,
+            location_id,
+            lot,
+            MovementKind.COUNT.value,
+            delta,
+            after,
+            now,
+            self.performed_by_id,
+            self.reason,
+            self.request_id,
+            self.source.value if hasattr(self.source, "value") else self.source,
+        )
+
+    def finish(self) -> None:
+        cache.invalidate(groups=[STOCK_GROUP])
+
+
+def _inactive(code: str) -> RowInvalid:
+    return RowInvalid(
+        "location", f"Location {code} is inactive; stock can leave it but not enter it."
+    )
+
+
+def export_stock_lines(queryset: QuerySet) -> Iterator[str]:
+    """The inventory CSV of `queryset` (stock records), a line at a time, in the import format."""
+    rows = queryset.values_list(
+        "item__sku", "location__code", "quantity", "lot", "expires_at", "last_counted_at"
+    ).iterator(chunk_size=2000)
+    return csv_lines(STOCK_CSV_COLUMNS, rows)
+
+
+def import_stock_counts_csv(
+    *,
+    csv_file,
+    performed_by=None,
+    door: MovementSource = MovementSource.IMPORT,
+    dry_run: bool = False,
+    atomic: bool = False,
+    **options,
+) -> ImportReport:
+    """Apply the stock counts of a CSV stream; see `inventory_project.csv_import.import_csv`."""
+    importer = StockCountImporter(performed_by=performed_by, source=door)
+    return import_csv(importer, csv_file, dry_run=dry_run, atomic=atomic, **options)

@@ -1,0 +1,198 @@
+"""The plumbing of the CSV import and export routes, shared by items, inventory and usage.
+
+An import route takes the CSV as the request body (`text/csv`) or as a multipart file upload.
+The body is handed to the importer as the request's own stream, never read whole into memory
+(`request.data` is not touched); a body over `IMPORT_MAX_BYTES` is refused with 413 from its
+`Content-Length` before a byte of it is read.
+"""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory_project.api.exceptions import failure_body
+from inventory_project.api.filters import StrictBooleanField
+from inventory_project.csv_import import CsvFileError, CsvTooLarge, ImportReport
+
+# Browsers and spreadsheets label CSV files in several ways.
+CSV_MEDIA_TYPES = frozenset(
+    {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
+)
+
+
+class CsvBodyParser(BaseParser):
+    """Declares `text/csv` for content negotiation and the schema; the body is streamed instead."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raise exceptions.ParseError("A CSV body is read as a stream, not parsed whole.")
+
+
+class ImportOptions(serializers.Serializer):
+    dry_run = serializers.BooleanField(required=False, default=False)
+    atomic = serializers.BooleanField(required=False, default=False)
+
+    def to_internal_value(self, data):
+        unknown = set(data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown parameter."] for name in sorted(unknown)}
+            )
+        strict = StrictBooleanField(required=False)
+        values = {}
+        for name in self.fields:
+            try:
+                values[name] = bool(strict.clean(data.get(name)))
+            except Exception:
+                raise serializers.ValidationError({name: ["Must be true or false."]}) from None
+        return values
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line of the file where the row starts (header = 1).")
+    error = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    row = serializers.DictField(child=serializers.CharField(), help_text="The row as read.")
+
+
+class ImportReportSerializer(serializers.Serializer):
+    total_rows = serializers.IntegerField()
+    inserted = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Rows refused.")
+    errors_omitted = serializers.IntegerField(help_text="Refused rows not listed in `errors`.")
+    dry_run = serializers.BooleanField()
+    atomic = serializers.BooleanField()
+    committed = serializers.BooleanField(help_text="Whether anything was written.")
+    delimiter = serializers.CharField()
+    ignored_columns = serializers.ListField(child=serializers.CharField())
+    seconds = serializers.FloatField()
+
+
+class ImportAnswerSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    data = ImportReportSerializer()
+    errors = ImportRowErrorSerializer(many=True)
+    message = serializers.CharField()
+
+
+def import_schema(*, summary: str, description: str):
+    return extend_schema(
+        summary=summary,
+        description=description
+        + "\n\nSend the CSV as the body (`Content-Type: text/csv`) or as a multipart upload "
+        "(field `file`). UTF-8 with or without BOM, `,` or `;` (sniffed), CRLF or LF. Valid rows "
+        "are imported and bad ones reported by line (`errors`, at most "
+        "`IMPORT_MAX_REPORTED_ERRORS`, the rest counted in `data.errors_omitted`); "
+        "`?atomic=true` imports all rows or none (400 if any is bad); `?dry_run=true` "
+        "validates and reports without writing. The whole import is one transaction. v20 read "
+        "the body whole, refused more than 100 KB with a 500 and inserted row by row.",
+        parameters=[
+            OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Validate only."),
+            OpenApiParameter("atomic", OpenApiTypes.BOOL, description="All rows or none."),
+        ],
+        request={
+            "text/csv": OpenApiTypes.STR,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+        },
+        responses={
+            200: ImportAnswerSerializer,
+            400: OpenApiResponse(
+                ImportAnswerSerializer,
+                description="A file that cannot be read (missing column, not UTF-8, ...), a bad "
+                "parameter, or an atomic import with bad rows (nothing written).",
+            ),
+            413: OpenApiResponse(description="Larger than `IMPORT_MAX_BYTES`."),
+            415: OpenApiResponse(description="Neither a CSV body nor a multipart upload."),
+        },
+    )
+
+
+def _too_large(size: int) -> None:
+    if size > settings.IMPORT_MAX_BYTES:
+        raise CsvTooLarge(settings.IMPORT_MAX_BYTES)
+
+
+@contextmanager
+def csv_upload(request):
+    """The CSV of an import request as a binary stream (the body, or the uploaded file)."""
+    django_request = request._request
+    try:
+        declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("Invalid Content-Length header.") from None
+    _too_large(declared)
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        files = django_request.FILES
+        upload = files.get("file") or (next(iter(files.values())) if len(files) == 1 else None)
+        if upload is None:
+            raise CsvFileError("Attach the CSV as a multipart file field named 'file'.")
+        _too_large(upload.size)
+        try:
+            yield upload
+        finally:
+            upload.close()
+        return
+    if media_type not in CSV_MEDIA_TYPES:
+        raise exceptions.UnsupportedMediaType(
+            media_type or "none",
+            detail=f"Send the CSV as text/csv or as a multipart upload, not {media_type or 'no'}"
+            " content type.",
+        )
+    yield django_request
+
+
+class CsvImportApi(APIView):
+    """POST a CSV: the answer is the import report in the envelope."""
+
+    parser_classes = [CsvBodyParser, MultiPartParser]
+
+    def run_import(self, request, csv_file, *, dry_run: bool, atomic: bool) -> ImportReport:
+        raise NotImplementedError
+
+    def post(self, request):
+        options = ImportOptions(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        with csv_upload(request) as csv_file:
+            report = self.run_import(request, csv_file, **options.validated_data)
+        return import_response(report)
+
+
+def import_message(report: ImportReport) -> str:
+    counts = (
+        f"{report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.error_count} row{'s' if report.error_count != 1 else ''} with errors"
+    )
+    if report.dry_run:
+        return f"Dry run, nothing written: {counts}."
+    if report.atomic and report.error_count:
+        return f"Nothing imported: {report.error_count} of {report.total_rows} rows have errors."
+    return f"Imported {report.total_rows} rows: {counts}."
+
+
+def import_response(report: ImportReport) -> Response:
+    refused = report.atomic and report.error_count and not report.dry_run
+    body = {
+        **(
+            failure_body(import_message(report), code="import_rejected")
+            if refused
+            else {"success": True}
+        ),
+        "data": report.as_data(),
+        "errors": report.errors,
+        "message": import_message(report),
+    }
+    return Response(body, status=status.HTTP_400_BAD_REQUEST if refused else status.HTTP_200_OK)

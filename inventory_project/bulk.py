@@ -1,0 +1,147 @@
+"""Set-based writes for imports: thousands of rows a statement instead of one object a row.
+
+The ORM's `bulk_create`/`bulk_update` build a model instance per row and, for updates, one
+`CASE WHEN` per column and row; at a million rows that is most of an import's time. These
+helpers take plain tuples. On PostgreSQL they send whole columns as arrays (`unnest`) or use
+`COPY`; on SQLite, `executemany` in the same transaction is as fast as SQLite gets. They skip
+model `save()` and signals, so callers must do what those would (timestamps, ledger rows).
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, models
+
+# SQLite accepts at most 32,766 parameters a statement.
+_SQLITE_MAX_PARAMS = 32_000
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
+    return [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in names]
+
+
+def _quoted(fields: Iterable[models.Field]) -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+def _array_types(fields: Sequence[models.Field]) -> list[str]:
+    return [f"{f.cast_db_type(connection)}[]" for f in fields]
+
+
+def _sqlite_rows(fields: Sequence[models.Field], rows: Iterable[Sequence]) -> Iterable[tuple]:
+    """Values as SQLite stores them: only date-times and UUIDs need Django's conversion."""
+    converters = [
+        (i, f)
+        for i, f in enumerate(fields)
+        if isinstance(f, models.DateTimeField | models.UUIDField)
+    ]
+    if not converters:
+        yield from (tuple(row) for row in rows)
+        return
+    for row in rows:
+        row = list(row)
+        for i, f in converters:
+            row[i] = f.get_db_prep_save(row[i], connection)
+        yield tuple(row)
+
+
+def insert_returning(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    conflict: Sequence[str] = (),
+    returning: Sequence[str],
+) -> list[tuple]:
+    """INSERT rows, skipping any that clash; answer `returning` of those inserted.
+
+    A clash is on `conflict` (by default: on any unique constraint). Rows that clash (inserted
+    meanwhile by another transaction) are not returned, so the caller can tell its own rows
+    from someone else's.
+    """
+    if not rows:
+        return []
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = _fields(model, columns)
+    on_conflict = (
+        f"ON CONFLICT ({_quoted(_fields(model, conflict))})" if conflict else "ON CONFLICT"
+    )
+    returning_sql = _quoted(_fields(model, returning))
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            unnest = ", ".join(f"%s::{t}" for t in _array_types(fields))
+            cursor.execute(
+                f"INSERT INTO {table} ({_quoted(fields)}) SELECT * FROM unnest({unnest}) "
+                f"{on_conflict} DO NOTHING RETURNING {returning_sql}",
+                arrays,
+            )
+            return cursor.fetchall()
+        result: list[tuple] = []
+        per_statement = max(1, _SQLITE_MAX_PARAMS // len(fields))
+        prepared = list(_sqlite_rows(fields, rows))
+        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(prepared), per_statement):
+            chunk = prepared[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({_quoted(fields)}) VALUES "
+                f"{', '.join([placeholder] * len(chunk))} "
+                f"{on_conflict} DO NOTHING RETURNING {returning_sql}",
+                [value for row in chunk for value in row],
+            )
+            result.extend(cursor.fetchall())
+        return result
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]
+) -> None:
+    """Append rows (COPY on PostgreSQL); for tables only ever appended to, such as the ledger."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = _fields(model, columns)
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            with cursor.copy(f"COPY {table} ({_quoted(fields)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        cursor.executemany(
+            f"INSERT INTO {table} ({_quoted(fields)}) VALUES ({placeholders})",
+            list(_sqlite_rows(fields, rows)),
+        )
+
+
+def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """Set `columns` of the rows whose primary key is the first value of each tuple."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = model._meta.pk
+    fields = _fields(model, columns)
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            names = ["pk", *(f"v{i}" for i in range(len(fields)))]
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            unnest = ", ".join(f"%s::{t}" for t in _array_types([pk, *fields]))
+            assignments = ", ".join(
+                f"{connection.ops.quote_name(f.column)} = v.v{i}" for i, f in enumerate(fields)
+            )
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "
+                f"WHERE {table}.{connection.ops.quote_name(pk.column)} = v.pk",
+                arrays,
+            )
+            return cursor.rowcount
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        prepared = [(*row[1:], row[0]) for row in _sqlite_rows([pk, *fields], rows)]
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE {connection.ops.quote_name(pk.column)} = %s",
+            prepared,
+        )
+        return len(prepared)

@@ -1,0 +1,594 @@
+"""Streaming CSV imports: the part that knows bytes, encodings, delimiters, headers and batches.
+
+An app says what one row means by subclassing `CsvImporter` (items, stock counts, usage
+history); `import_csv` does the rest for every door (API, admin, management commands):
+
+- the file is read as a stream, a batch of rows at a time, so memory stays bounded whatever
+  its size; a configured byte limit refuses anything larger;
+- spreadsheets are met where they are: UTF-8 with or without a BOM, CRLF, Excel's `;` (sniffed
+  from the header), quoted fields with delimiters and newlines, blank lines, header names in
+  any case and spacing, and the `'` a spreadsheet export puts before formula-like cells;
+- every row is validated before it is written; bad rows are reported by line with the field
+  and the reason, up to `IMPORT_MAX_REPORTED_ERRORS` of them plus a count of the rest;
+- the whole import runs in one transaction: a crash or a killed worker leaves the database as
+  it was. `dry_run` validates and reports without writing; `atomic` writes all rows or none.
+"""
+
+import csv
+import io
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, BinaryIO
+
+import numpy as np
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from inventory_project.errors import ConflictError, ServiceError
+
+# PostgreSQL's SQLSTATE for "deadlock detected".
+_DEADLOCK = "40P01"
+
+DELIMITERS = (",", ";", "\t", "|")
+READ_CHUNK_BYTES = 64 * 1024
+# A cell echoed back in an error report is cut to this length.
+ECHO_MAX_CHARS = 200
+# What a spreadsheet would execute if a cell started with it (see `neutralize_cell`).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
+_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+class CsvFileError(ServiceError):
+    """The file as a whole cannot be imported (no header, a missing column, not UTF-8...)."""
+
+    def __init__(self, message: str, *, code: str = "invalid_csv", field: str | None = None):
+        super().__init__(message, code=code, field=field or "file")
+
+
+class CsvTooLarge(ServiceError):
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The file is larger than the import limit of {limit:,} bytes (IMPORT_MAX_BYTES).",
+            code="request_too_large",
+            field="file",
+        )
+
+
+class RowInvalid(Exception):
+    """One row is refused; the import goes on with the next one."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+
+def neutralize_cell(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula (CSV injection).
+
+    A value that already starts with `'` before such a character gets one more, so that
+    `unescape_cell` on import gives back exactly the original value.
+    """
+    if value.startswith(FORMULA_PREFIXES) or _ESCAPED_FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    """Undo `neutralize_cell`: an export re-imports unchanged."""
+    if value.startswith("'") and _ESCAPED_FORMULA.match(value):
+        return value[1:]
+    return value
+
+
+def parse_decimal(
+    value: str, *, field: str, places: int, max_value: Decimal, allow_negative: bool = False
+) -> Decimal:
+    try:
+        number = Decimal(value.replace(" ", ""))
+    except InvalidOperation:
+        raise RowInvalid(field, f"{field} must be a number, not {value!r}.") from None
+    if not number.is_finite():
+        raise RowInvalid(field, f"{field} must be a finite number.")
+    if number < 0 and not allow_negative:
+        raise RowInvalid(field, f"{field} cannot be negative.")
+    if abs(number) > max_value:
+        raise RowInvalid(field, f"{field} is out of range (at most {max_value}).")
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise RowInvalid(field, f"{field} may have at most {places} decimal places.")
+    return number
+
+
+def parse_iso_date(value: str, *, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RowInvalid(
+            field, f"{field} must be an ISO date (YYYY-MM-DD), not {value!r}."
+        ) from None
+
+
+def parse_iso_datetime(value: str, *, field: str) -> datetime:
+    """An ISO 8601 date-time (or a bare date, meaning its midnight) in the server's time zone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise RowInvalid(
+            field,
+            f"{field} must be an ISO date-time (YYYY-MM-DDTHH:MM[:SS][±HH:MM]), not {value!r}.",
+        ) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f"})
+
+
+def parse_bool(value: str, *, field: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise RowInvalid(field, f"{field} must be true or false, not {value!r}.")
+
+
+def check_length(value: str, *, field: str, limit: int) -> str:
+    if len(value) > limit:
+        raise RowInvalid(field, f"{field} is longer than {limit} characters.")
+    return value
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary stream that counts what it hands out and refuses to go beyond `limit` bytes."""
+
+    def __init__(self, source: BinaryIO, limit: int) -> None:
+        self._source = source
+        self._limit = limit
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._source.read(len(buffer))
+        if not data:
+            return 0
+        self.bytes_read += len(data)
+        if self.bytes_read > self._limit:
+            raise CsvTooLarge(self._limit)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def normalize_header(name: str) -> str:
+    """` Reorder Min ` -> `reorder_min`: header names in any case and spacing."""
+    return _HEADER_SEPARATORS.sub("_", name.strip().lower()).strip("_")
+
+
+def _sniff_delimiter(header_line: str, known: frozenset[str]) -> str:
+    """The delimiter that splits the header into the most known column names (`,` on a tie)."""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(normalize_header(c) in known for c in cells), len(cells)
+
+    return max(DELIMITERS, key=score)
+
+
+@dataclass
+class CsvRow:
+    line: int
+    raw: dict[str, str]
+    values: Any = None
+
+
+class CsvReader:
+    """Iterate the data rows of a CSV stream as `CsvRow`s, after reading and checking its header."""
+
+    def __init__(
+        self,
+        source: BinaryIO,
+        *,
+        required: tuple[str, ...],
+        optional: tuple[str, ...],
+        max_bytes: int,
+    ) -> None:
+        self._counter = _CountingReader(source, max_bytes)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(self._counter, buffer_size=READ_CHUNK_BYTES),
+            encoding="utf-8-sig",
+            errors="strict",
+            newline="",
+        )
+        self._line = 1
+        header_line = self._read_header_line()
+        known = frozenset(required + optional)
+        self.delimiter = _sniff_delimiter(header_line, known)
+        cells = next(csv.reader([header_line], delimiter=self.delimiter), [])
+        self.columns = [normalize_header(c) for c in cells]
+        while self.columns and not self.columns[-1]:
+            self.columns.pop()  # a trailing delimiter after the last header cell
+        seen: set[str] = set()
+        for name in self.columns:
+            if name in seen:
+                raise CsvFileError(f"Column {name!r} appears twice in the header.", field=name)
+            seen.add(name)
+        missing = [name for name in required if name not in seen]
+        if missing:
+            raise CsvFileError(
+                f"Missing required column{'s' if len(missing) > 1 else ''}: "
+                f"{', '.join(missing)}. The header must name: {', '.join(required)}"
+                f"{' (optional: ' + ', '.join(optional) + ')' if optional else ''}.",
+                code="missing_column",
+                field=missing[0],
+            )
+        self.ignored_columns = [name for name in self.columns if name and name not in known]
+        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.bytes_read
+
+    def _read_header_line(self) -> str:
+        try:
+            while True:
+                line = self._text.readline()
+                if not line:
+                    raise CsvFileError("The file is empty: the first line must be the header.")
+                if line.strip():
+                    return line
+                self._line += 1
+        except UnicodeDecodeError:
+            raise self._not_utf8() from None
+
+    def _not_utf8(self) -> CsvFileError:
+        return CsvFileError(
+            f"The file is not UTF-8 text (near line {self._line}). Save it as "
+            '"CSV UTF-8" and import it again.',
+            code="invalid_encoding",
+        )
+
+    def __iter__(self) -> Iterator[CsvRow]:
+        columns = self.columns
+        width = len(columns)
+        reader = self._reader
+        base = self._line  # physical line of the header
+        previous_end = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                self._line = base + previous_end + 1
+                raise self._not_utf8() from None
+            except csv.Error as exc:
+                raise CsvFileError(
+                    f"Line {base + previous_end + 1} cannot be read as CSV: {exc}."
+                ) from None
+            line = base + previous_end + 1
+            previous_end = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines, e.g. trailing empty lines of a spreadsheet export
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                raw = dict(zip(columns, cells, strict=False))
+                raw["…"] = ",".join(cells[width:])
+                yield CsvRow(
+                    line=line,
+                    raw=raw,
+                    values=RowInvalid(
+                        None, f"The row has {len(cells)} cells; the header has {width}."
+                    ),
+                )
+                continue
+            # A short row is read as if its missing cells were blank.
+            yield CsvRow(
+                line=line,
+                raw={
+                    name: unescape_cell(cells[i].strip()) if i < len(cells) else ""
+                    for i, name in enumerate(columns)
+                    if name
+                },
+            )
+
+
+# --- duplicates inside one file -------------------------------------------------------------
+
+
+class SeenKeys:
+    """Remembers the line of every key of a file, in about 16 bytes a row, to spot duplicates.
+
+    Keys are kept as their 64-bit hashes: a recent part in a dict and the rest in sorted NumPy
+    arrays, merged when the dict grows large, so a million-row file costs megabytes, not the
+    hundreds a set of tuples would. Two different keys sharing a hash is about as likely as a
+    cosmic-ray bit flip (n²/2⁶⁵).
+    """
+
+    MERGE_AT = 1 << 17
+
+    def __init__(self) -> None:
+        self._recent: dict[int, int] = {}
+        self._hashes = np.empty(0, dtype=np.int64)
+        self._lines = np.empty(0, dtype=np.int64)
+
+    def first_lines(self, keys: list, lines: list[int]) -> list[int | None]:
+        """For each key, the line where the file had it before, or None; then remember them."""
+        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=len(keys))
+        earlier: list[int | None] = [None] * len(keys)
+        if len(self._hashes):
+            positions = np.searchsorted(self._hashes, hashes)
+            clipped = np.minimum(positions, len(self._hashes) - 1)
+            for i in np.flatnonzero(self._hashes[clipped] == hashes):
+                earlier[i] = int(self._lines[clipped[i]])
+        recent = self._recent
+        for i, h in enumerate(hashes.tolist()):
+            if earlier[i] is None:
+                earlier[i] = recent.get(h)
+                if earlier[i] is None:
+                    recent[h] = lines[i]
+        if len(recent) >= self.MERGE_AT:
+            self._merge()
+        return earlier
+
+    def _merge(self) -> None:
+        hashes = np.concatenate([self._hashes, np.fromiter(self._recent, dtype=np.int64)])
+        lines = np.concatenate([self._lines, np.fromiter(self._recent.values(), dtype=np.int64)])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._lines = hashes[order], lines[order]
+        self._recent = {}
+
+
+# --- the importer contract and the report ---------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[CsvRow, RowInvalid]] = field(default_factory=list)
+
+
+class CsvImporter:
+    """What one kind of import means. Subclasses define the columns and the three hooks."""
+
+    #: Name used in logs and messages ("items", "stock counts", "usage history").
+    label = "rows"
+    required_columns: tuple[str, ...] = ()
+    optional_columns: tuple[str, ...] = ()
+
+    def clean_row(self, raw: dict[str, str]) -> Any:
+        """The row's validated values, or `RowInvalid`. No database access here."""
+        raise NotImplementedError
+
+    def row_key(self, values: Any) -> Any:
+        """What makes a row unique within a file (a hashable)."""
+        raise NotImplementedError
+
+    def describe_key(self, values: Any) -> str:
+        return str(self.row_key(values))
+
+    def apply_batch(self, rows: list[CsvRow], *, write: bool) -> BatchResult:
+        """Compare a batch of clean rows with the database and, if `write`, write the changes."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Called once at the end inside the transaction (e.g. to invalidate caches)."""
+
+
+@dataclass
+class ImportReport:
+    total_rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error_count: int = 0
+    errors: list[dict] = field(default_factory=list)
+    dry_run: bool = False
+    atomic: bool = False
+    committed: bool = False
+    delimiter: str = ","
+    ignored_columns: list[str] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    @property
+    def errors_omitted(self) -> int:
+        return self.error_count - len(self.errors)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+    def as_data(self) -> dict:
+        """The `data` of the API answer (v20's `total_rows, inserted, errors`, and more)."""
+        return {
+            "total_rows": self.total_rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.error_count,
+            "errors_omitted": self.errors_omitted,
+            "dry_run": self.dry_run,
+            "atomic": self.atomic,
+            "committed": self.committed,
+            "delimiter": self.delimiter,
+            "ignored_columns": self.ignored_columns,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _echo(raw: dict[str, str]) -> dict[str, str]:
+    return {
+        k: (v if len(v) <= ECHO_MAX_CHARS else v[:ECHO_MAX_CHARS] + "…") for k, v in raw.items()
+    }
+
+
+ProgressCallback = Callable[[ImportReport], None]
+
+
+class _ImportRun:
+    """One pass over one file: batches rows, rejects bad ones, keeps the report."""
+
+    def __init__(self, importer: CsvImporter, report: ImportReport, *, max_errors: int) -> None:
+        self.importer = importer
+        self.report = report
+        self.max_errors = max_errors
+        self.seen = SeenKeys()
+
+    @property
+    def writing(self) -> bool:
+        # In atomic mode the first bad row means nothing will be kept: validate, don't write.
+        report = self.report
+        return not report.dry_run and not (report.atomic and report.error_count)
+
+    def reject(self, row: CsvRow, error: RowInvalid) -> None:
+        report = self.report
+        report.error_count += 1
+        if len(report.errors) < self.max_errors:
+            report.errors.append(
+                {
+                    "line": row.line,
+                    "error": error.message,
+                    "field": error.field,
+                    "row": _echo(row.raw),
+                }
+            )
+
+    def run_batch(self, batch: list[CsvRow]) -> None:
+        importer, report = self.importer, self.report
+        earlier_lines = self.seen.first_lines(
+            [importer.row_key(row.values) for row in batch], [row.line for row in batch]
+        )
+        unique = []
+        for row, earlier in zip(batch, earlier_lines, strict=True):
+            if earlier is None:
+                unique.append(row)
+                continue
+            self.reject(
+                row,
+                RowInvalid(
+                    None,
+                    f"Duplicate of line {earlier}: {importer.describe_key(row.values)} "
+                    "appears more than once in the file.",
+                ),
+            )
+        result = importer.apply_batch(unique, write=self.writing)
+        for row, error in result.errors:
+            self.reject(row, error)
+        report.inserted += result.inserted
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+
+    def run(self, reader: "CsvReader", *, batch_size: int, preview_rows: int, progress) -> None:
+        report, importer = self.report, self.importer
+        report.delimiter = reader.delimiter
+        report.ignored_columns = reader.ignored_columns
+        batch: list[CsvRow] = []
+        for row in reader:
+            report.total_rows += 1
+            if len(report.preview) < preview_rows:
+                report.preview.append({"line": row.line, **row.raw})
+            if isinstance(row.values, RowInvalid):
+                self.reject(row, row.values)
+                continue
+            try:
+                row.values = importer.clean_row(row.raw)
+            except RowInvalid as error:
+                self.reject(row, error)
+                continue
+            batch.append(row)
+            if len(batch) >= batch_size:
+                self.run_batch(batch)
+                batch = []
+                report.bytes_read = reader.bytes_read
+                if progress:
+                    progress(report)
+        if batch:
+            self.run_batch(batch)
+        report.bytes_read = reader.bytes_read
+
+
+def import_csv(
+    importer: CsvImporter,
+    source: BinaryIO,
+    *,
+    dry_run: bool = False,
+    atomic: bool = False,
+    max_bytes: int | None = None,
+    max_reported_errors: int | None = None,
+    batch_size: int | None = None,
+    preview_rows: int = 0,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Validate and import the CSV in `source` (a binary stream) with `importer`.
+
+    Raises `CsvFileError` (400) for a file that cannot be read at all, `CsvTooLarge` (413) and
+    `ConflictError` (409) when PostgreSQL breaks a deadlock with a concurrent change; in each
+    case nothing is written. Bad rows are reported in the returned `ImportReport`.
+    """
+    started = time.monotonic()
+    report = ImportReport(dry_run=dry_run, atomic=atomic)
+    run = _ImportRun(
+        importer,
+        report,
+        max_errors=(
+            settings.IMPORT_MAX_REPORTED_ERRORS
+            if max_reported_errors is None
+            else max_reported_errors
+        ),
+    )
+    try:
+        with transaction.atomic():
+            reader = CsvReader(
+                source,
+                required=importer.required_columns,
+                optional=importer.optional_columns,
+                max_bytes=settings.IMPORT_MAX_BYTES if max_bytes is None else max_bytes,
+            )
+            run.run(
+                reader,
+                batch_size=batch_size or settings.IMPORT_BATCH_SIZE,
+                preview_rows=preview_rows,
+                progress=progress,
+            )
+            report.committed = run.writing
+            if report.committed:
+                importer.finish()
+            else:
+                # A dry run, or an atomic import with bad rows: nothing may stay.
+                transaction.set_rollback(True)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _DEADLOCK:
+            raise ConflictError(
+                "The import met a concurrent change of the same stock and was rolled back; "
+                "nothing was written. Send it again.",
+                code="import_conflict",
+            ) from exc
+        raise
+    # Duplicates and database checks are found a batch after the format checks of later lines.
+    report.errors.sort(key=lambda error: error["line"])
+    if atomic and report.error_count:
+        report.inserted = report.updated = report.unchanged = 0
+    report.seconds = time.monotonic() - started
+    if progress:
+        progress(report)
+    return report
