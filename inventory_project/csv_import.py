@@ -14,9 +14,12 @@ history); `import_csv` does the rest for every door (API, admin, management comm
   it was. `dry_run` validates and reports without writing; `atomic` writes all rows or none.
 """
 
+import contextlib
 import csv
 import io
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from inventory_project.errors import ConflictError, ServiceError
@@ -96,7 +99,7 @@ def parse_decimal(
     value: str, *, field: str, places: int, max_value: Decimal, allow_negative: bool = False
 ) -> Decimal:
     try:
-        number = Decimal(value.replace(" ", ""))
+        number = Decimal(value)
     except InvalidOperation:
         raise RowInvalid(field, f"{field} must be a number, not {value!r}.") from None
     if not number.is_finite():
@@ -105,7 +108,7 @@ def parse_decimal(
         raise RowInvalid(field, f"{field} cannot be negative.")
     if abs(number) > max_value:
         raise RowInvalid(field, f"{field} is out of range (at most {max_value}).")
-    if number != number.quantize(Decimal(1).scaleb(-places)):
+    if number.as_tuple().exponent < -places and number != round(number, places):
         raise RowInvalid(field, f"{field} may have at most {places} decimal places.")
     return number
 
@@ -192,7 +195,7 @@ def _sniff_delimiter(header_line: str, known: frozenset[str]) -> str:
     return max(DELIMITERS, key=score)
 
 
-@dataclass
+@dataclass(slots=True)
 class CsvRow:
     line: int
     raw: dict[str, str]
@@ -269,6 +272,7 @@ class CsvReader:
         columns = self.columns
         width = len(columns)
         reader = self._reader
+        unnamed = "" in columns  # an empty header cell: its column is not read
         base = self._line  # physical line of the header
         previous_end = 0
         while True:
@@ -285,28 +289,31 @@ class CsvReader:
                 ) from None
             line = base + previous_end + 1
             previous_end = reader.line_num
-            if not any(cell.strip() for cell in cells):
+            # This loop runs once a row, a million times for a big file: C-level calls only.
+            if not "".join(cells).strip():
                 continue  # blank lines, e.g. trailing empty lines of a spreadsheet export
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                raw = dict(zip(columns, cells, strict=False))
-                raw["…"] = ",".join(cells[width:])
-                yield CsvRow(
-                    line=line,
-                    raw=raw,
-                    values=RowInvalid(
-                        None, f"The row has {len(cells)} cells; the header has {width}."
-                    ),
-                )
-                continue
-            # A short row is read as if its missing cells were blank.
-            yield CsvRow(
-                line=line,
-                raw={
-                    name: unescape_cell(cells[i].strip()) if i < len(cells) else ""
-                    for i, name in enumerate(columns)
-                    if name
-                },
-            )
+            if len(cells) > width:
+                if "".join(cells[width:]).strip():
+                    raw = dict(zip(columns, cells, strict=False))
+                    raw["…"] = ",".join(cells[width:])
+                    yield CsvRow(
+                        line,
+                        raw,
+                        RowInvalid(
+                            None, f"The row has {len(cells)} cells; the header has {width}."
+                        ),
+                    )
+                    continue
+                del cells[width:]  # trailing empty cells (a delimiter at the end of the line)
+            elif len(cells) < width:
+                cells.extend([""] * (width - len(cells)))  # a short row: missing cells are blank
+            cells = list(map(str.strip, cells))
+            if "'" in "".join(cells):
+                cells = list(map(unescape_cell, cells))
+            raw = dict(zip(columns, cells, strict=True))
+            if unnamed:
+                raw.pop("", None)
+            yield CsvRow(line, raw)
 
 
 # --- duplicates inside one file -------------------------------------------------------------
@@ -373,6 +380,8 @@ class CsvImporter:
     label = "rows"
     required_columns: tuple[str, ...] = ()
     optional_columns: tuple[str, ...] = ()
+    #: The file's columns (normalized), set once its header has been read.
+    columns: list[str] = []
 
     def clean_row(self, raw: dict[str, str]) -> Any:
         """The row's validated values, or `RowInvalid`. No database access here."""
@@ -499,32 +508,110 @@ class _ImportRun:
         report.unchanged += result.unchanged
 
     def run(self, reader: "CsvReader", *, batch_size: int, preview_rows: int, progress) -> None:
-        report, importer = self.report, self.importer
+        report = self.report
         report.delimiter = reader.delimiter
         report.ignored_columns = reader.ignored_columns
-        batch: list[CsvRow] = []
-        for row in reader:
-            report.total_rows += 1
-            if len(report.preview) < preview_rows:
-                report.preview.append({"line": row.line, **row.raw})
-            if isinstance(row.values, RowInvalid):
-                self.reject(row, row.values)
-                continue
-            try:
-                row.values = importer.clean_row(row.raw)
-            except RowInvalid as error:
-                self.reject(row, error)
-                continue
-            batch.append(row)
-            if len(batch) >= batch_size:
-                self.run_batch(batch)
-                batch = []
-                report.bytes_read = reader.bytes_read
+        self.importer.columns = reader.columns
+        parsed = _ParsedBatches(reader, self.importer, batch_size=batch_size, preview=preview_rows)
+        with parsed:
+            for batch in parsed:
+                report.total_rows += batch.total_rows
+                report.preview.extend(batch.preview)
+                for row, error in batch.rejected:
+                    self.reject(row, error)
+                if batch.rows:
+                    self.run_batch(batch.rows)
+                report.bytes_read = batch.bytes_read
                 if progress:
                     progress(report)
-        if batch:
-            self.run_batch(batch)
-        report.bytes_read = reader.bytes_read
+
+
+@dataclass
+class _Batch:
+    rows: list[CsvRow]
+    rejected: list[tuple[CsvRow, RowInvalid]]
+    total_rows: int
+    preview: list[dict]
+    bytes_read: int
+
+
+class _ParsedBatches:
+    """Read and clean the file in a thread of its own, a few batches ahead of the writer.
+
+    While the database works on one batch (psycopg releases the GIL while it waits), the next
+    is parsed and validated. The queue holds at most two batches, so memory stays bounded.
+    `clean_row` touches no database, which is what makes this safe.
+    """
+
+    _DONE = object()
+
+    def __init__(self, reader, importer: CsvImporter, *, batch_size: int, preview: int) -> None:
+        self._reader = reader
+        self._importer = importer
+        self._batch_size = batch_size
+        self._preview = preview
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="csv-import-reader", daemon=True)
+
+    def __enter__(self) -> "_ParsedBatches":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):  # unblock a producer waiting for room
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[_Batch]:
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        clean_row = self._importer.clean_row
+        preview_left = self._preview
+        batch = _Batch([], [], 0, [], 0)
+        try:
+            for row in self._reader:
+                batch.total_rows += 1
+                if preview_left:
+                    preview_left -= 1
+                    batch.preview.append({"line": row.line, **row.raw})
+                if row.values is not None:  # the reader found the row malformed
+                    batch.rejected.append((row, row.values))
+                    continue
+                try:
+                    row.values = clean_row(row.raw)
+                except RowInvalid as error:
+                    batch.rejected.append((row, error))
+                    continue
+                batch.rows.append(row)
+                if len(batch.rows) >= self._batch_size:
+                    batch.bytes_read = self._reader.bytes_read
+                    if not self._put(batch):
+                        return
+                    batch = _Batch([], [], 0, [], 0)
+            batch.bytes_read = self._reader.bytes_read
+            if self._put(batch):
+                self._put(self._DONE)
+        except BaseException as exc:  # handed to the writer thread, which raises it
+            self._put(exc)
 
 
 def import_csv(
@@ -558,6 +645,11 @@ def import_csv(
     )
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Check foreign keys as each batch is written, while the next one is being
+                # parsed, instead of all of them serially at commit.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             reader = CsvReader(
                 source,
                 required=importer.required_columns,
