@@ -8,7 +8,9 @@ import tempfile
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# A million-row CSV import takes about a minute on two cores; a worker killed mid-import loses
+# nothing (one transaction), but the client would have to send the file again.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak can never take a host down.
