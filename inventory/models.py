@@ -29,8 +29,14 @@ class Location(models.Model):
 
 
 class StockRecord(models.Model):
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_records")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_records")
+    # No single-column indexes on the keys: the unique (item, location, lot) and the
+    # (location, item) indexes start with them and serve the same lookups, one write cheaper.
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="stock_records", db_index=False
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_records", db_index=False
+    )
     # "" means "no lot": a NULL would let the unique constraint admit duplicates.
     lot = models.CharField(max_length=LOT_MAX_LENGTH, blank=True, default="")
     quantity = quantity_field(default=0)
@@ -94,9 +100,14 @@ class StockMovement(models.Model):
         StockRecord, on_delete=models.PROTECT, related_name="movements"
     )
     # Item and location are copied from the record so the ledger can be read (and forecast
-    # demand aggregated) without joining through stock records.
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    # demand aggregated) without joining through stock records. Their lookups use the
+    # (item, created_at) and (location, created_at) indexes, so no single-column ones.
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     lot = models.CharField(max_length=LOT_MAX_LENGTH, blank=True, default="")
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     quantity_delta = quantity_field()
