@@ -8,6 +8,8 @@
   the save is refused with the new quantity instead of silently undoing the other change.
 - The ledger is read only: no add, change or delete, for anyone.
 - The item admin of `items.admin` is extended here with the stock on hand (items know no stock).
+- "Import CSV" on the stock records applies a file of counts through `inventory.imports`, after a
+  preview: the same ledger rows as counts typed in here (source "admin", the signed-in user).
 """
 
 from datetime import timedelta
@@ -24,9 +26,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import services
+from inventory.imports import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
 from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
+from inventory_project.admin_imports import CsvImportAdminMixin
 from items.admin import ItemAdmin
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
@@ -253,7 +257,7 @@ class StockRecordChangeForm(forms.ModelForm):
 
 
 @admin.register(StockRecord)
-class StockRecordAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
     list_display = (
         "item",
         "location",
@@ -272,6 +276,16 @@ class StockRecordAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     service_error_fields = {"counted_quantity": "quantity"}
+    csv_import_service = import_stock_counts_csv
+    csv_import_header = ",".join(STOCK_CSV_COLUMNS)
+    csv_import_help = (
+        "sku, location and quantity are required. Each row sets the stock of the item at the "
+        "location (and lot) to the counted quantity, with a ledger row for the difference."
+    )
+    csv_import_permission = MOVE_STOCK_PERMISSION
+
+    def csv_import_arguments(self, request) -> dict:
+        return {"performed_by": request.user, "door": MovementSource.ADMIN}
 
     def _may_move_stock(self, request) -> bool:
         return request.user.has_perm(MOVE_STOCK_PERMISSION)

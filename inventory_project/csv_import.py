@@ -415,6 +415,7 @@ class ImportReport:
     committed: bool = False
     delimiter: str = ","
     ignored_columns: list[str] = field(default_factory=list)
+    # The first rows as read: [{"line": 2, "row": {"sku": ..., ...}}, ...]
     preview: list[dict] = field(default_factory=list)
     bytes_read: int = 0
     seconds: float = 0.0
@@ -482,26 +483,31 @@ class _ImportRun:
                 }
             )
 
-    def run_batch(self, batch: list[CsvRow]) -> None:
+    def run_batch(self, batch: "_Batch") -> None:
         importer, report = self.importer, self.report
+        errors = list(batch.rejected)
+        rows = batch.rows
         earlier_lines = self.seen.first_lines(
-            [importer.row_key(row.values) for row in batch], [row.line for row in batch]
+            [importer.row_key(row.values) for row in rows], [row.line for row in rows]
         )
         unique = []
-        for row, earlier in zip(batch, earlier_lines, strict=True):
+        for row, earlier in zip(rows, earlier_lines, strict=True):
             if earlier is None:
                 unique.append(row)
                 continue
-            self.reject(
-                row,
-                RowInvalid(
-                    None,
-                    f"Duplicate of line {earlier}: {importer.describe_key(row.values)} "
-                    "appears more than once in the file.",
-                ),
+            message = (
+                f"Duplicate of line {earlier}: {importer.describe_key(row.values)} "
+                "appears more than once in the file."
             )
-        result = importer.apply_batch(unique, write=self.writing)
-        for row, error in result.errors:
+            errors.append((row, RowInvalid(None, message)))
+        # In atomic mode the first bad row means nothing will be kept: validate, don't write.
+        write = not report.dry_run and not (report.atomic and (report.error_count or errors))
+        result = importer.apply_batch(unique, write=write)
+        errors.extend(result.errors)
+        # A batch's rows are consecutive lines, so sorting each batch lists them all in order
+        # (and the cap keeps the first lines, whichever check refused them).
+        errors.sort(key=lambda error: error[0].line)
+        for row, error in errors:
             self.reject(row, error)
         report.inserted += result.inserted
         report.updated += result.updated
@@ -517,10 +523,7 @@ class _ImportRun:
             for batch in parsed:
                 report.total_rows += batch.total_rows
                 report.preview.extend(batch.preview)
-                for row, error in batch.rejected:
-                    self.reject(row, error)
-                if batch.rows:
-                    self.run_batch(batch.rows)
+                self.run_batch(batch)
                 report.bytes_read = batch.bytes_read
                 if progress:
                     progress(report)
@@ -592,7 +595,7 @@ class _ParsedBatches:
                 batch.total_rows += 1
                 if preview_left:
                     preview_left -= 1
-                    batch.preview.append({"line": row.line, **row.raw})
+                    batch.preview.append({"line": row.line, "row": _echo(row.raw)})
                 if row.values is not None:  # the reader found the row malformed
                     batch.rejected.append((row, row.values))
                     continue
@@ -676,8 +679,6 @@ def import_csv(
                 code="import_conflict",
             ) from exc
         raise
-    # Duplicates and database checks are found a batch after the format checks of later lines.
-    report.errors.sort(key=lambda error: error["line"])
     if atomic and report.error_count:
         report.inserted = report.updated = report.unchanged = 0
     report.seconds = time.monotonic() - started

@@ -247,6 +247,10 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
 # Bad rows listed in an import's answer; the rest are counted (`errors_omitted`).
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
+# Where the admin keeps an uploaded CSV between its preview and the confirmation (empty: the
+# system's temporary directory). With several hosts behind a balancer and no sticky sessions it
+# must be a directory they share, or a confirmation may reach a host that never saw the file.
+IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
 
 # --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the

@@ -5,6 +5,7 @@ Adding or changing an item calls `item_create` / `item_update`, the "Deactivate"
 `inventory.admin` extends this admin with the stock on hand (items know nothing of stock).
 
 Service refusals show as form errors (`inventory_project.admin_helpers`), never as server errors.
+"Import CSV" on the change list upserts items through `items.imports`, after a preview.
 """
 
 from django import forms
@@ -18,8 +19,10 @@ from inventory_project.admin_helpers import (
     copy_saved_fields,
     service_validation_error,
 )
+from inventory_project.admin_imports import CsvImportAdminMixin
 from inventory_project.errors import ServiceError
 from items import services
+from items.imports import ITEM_CSV_COLUMNS, import_items_csv
 from items.models import Item
 from items.services import ACTIVATE_PERMISSION
 
@@ -50,8 +53,15 @@ class ItemAdminForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+class ItemAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
     form = ItemAdminForm
+    csv_import_service = import_items_csv
+    csv_import_header = ",".join(ITEM_CSV_COLUMNS)
+    csv_import_help = (
+        "Only sku is required; a new item also needs a name. A row updates the item with its "
+        "SKU or creates it; blank cells and missing columns keep the item's values."
+    )
+    csv_import_permission = "items.change_item"
     list_display = (
         "sku",
         "name",
@@ -73,6 +83,10 @@ class ItemAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     actions = ("deactivate_selected",)
+
+    def csv_import_arguments(self, request) -> dict:
+        # The user's role decides whether rows may (de)activate items, as in the API.
+        return {"performed_by": request.user}
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
