@@ -290,8 +290,15 @@ class CsvReader:
             line = base + previous_end + 1
             previous_end = reader.line_num
             # This loop runs once a row, a million times for a big file: C-level calls only.
-            if not "".join(cells).strip():
+            joined = "".join(cells)
+            if not joined.strip():
                 continue  # blank lines, e.g. trailing empty lines of a spreadsheet export
+            if "\x00" in joined:
+                # No database stores a NUL in text; it comes from a binary or corrupt file,
+                # whose other rows are no more trustworthy: refuse the file, like bad UTF-8.
+                raise CsvFileError(
+                    f"Line {line} contains a NUL character: this is not a text CSV file."
+                )
             if len(cells) > width:
                 if "".join(cells[width:]).strip():
                     raw = dict(zip(columns, cells, strict=False))

@@ -1,0 +1,1 @@
+"""`manage.py` commands of the forecasting app: thin doors into its services."""
