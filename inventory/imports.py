@@ -171,8 +171,14 @@ class StockCountImporter(CsvImporter):
             sku,
             location,
             lot,
+            # Negative only as the stock already stands (an export of stock issued below zero
+            # re-imports unchanged); as a new count it is refused in `_compare`.
             parse_decimal(
-                quantity, field="quantity", places=QUANTITY_PLACES, max_value=MAX_QUANTITY
+                quantity,
+                field="quantity",
+                places=QUANTITY_PLACES,
+                max_value=MAX_QUANTITY,
+                allow_negative=True,
             ),
             parse_iso_date(expires_at, field="expires_at") if expires_at else None,
             counted,
@@ -223,18 +229,19 @@ class StockCountImporter(CsvImporter):
                 self._compare(entry, existing[entry[1]], now, result, updates, movements)
             else:
                 missing.append(entry)
-        for row, _key, location_active in missing:
-            if row.values.quantity > 0 and not location_active:
+        insertable = []
+        for row, key, location_active in missing:
+            if row.values.quantity < 0:
+                result.errors.append((row, _NEGATIVE_COUNT))
+            elif row.values.quantity > 0 and not location_active:
                 result.errors.append((row, _inactive(row.values.location)))
             else:
-                result.inserted += 1
+                insertable.append((row, key))
+        result.inserted = len(insertable)
         if not write:
             return result
         # New records are inserted with their counted quantity; one that someone else created
         # since we looked is not ours to overwrite: it is read again under lock and compared.
-        insertable = [
-            (row, key) for row, key, active in missing if row.values.quantity <= 0 or active
-        ]
         inserted = {
             tuple(key): pk
             for pk, *key in bulk.insert_returning(
@@ -289,6 +296,9 @@ class StockCountImporter(CsvImporter):
         row, key, location_active = entry
         values: StockCountRow = row.values
         delta = values.quantity - record.quantity
+        if delta and values.quantity < 0:
+            result.errors.append((row, _NEGATIVE_COUNT))
+            return
         if delta > 0 and not location_active:
             result.errors.append((row, _inactive(values.location)))
             return
@@ -325,6 +335,9 @@ class StockCountImporter(CsvImporter):
 
     def finish(self) -> None:
         cache.invalidate(groups=[STOCK_GROUP])
+
+
+_NEGATIVE_COUNT = RowInvalid("quantity", "quantity cannot be negative.")
 
 
 def _inactive(code: str) -> RowInvalid:

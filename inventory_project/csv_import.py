@@ -14,9 +14,9 @@ history); `import_csv` does the rest for every door (API, admin, management comm
   it was. `dry_run` validates and reports without writing; `atomic` writes all rows or none.
 """
 
+import codecs
 import contextlib
 import csv
-import io
 import queue
 import re
 import threading
@@ -158,26 +158,63 @@ def check_length(value: str, *, field: str, limit: int) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-class _CountingReader(io.RawIOBase):
-    """A binary stream that counts what it hands out and refuses to go beyond `limit` bytes."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)")
+
+
+def not_utf8(line: int) -> CsvFileError:
+    return CsvFileError(
+        f"The file is not UTF-8 text (line {line} has bytes that are not). Save it as "
+        '"CSV UTF-8" and import it again.',
+        code="invalid_encoding",
+    )
+
+
+class _Utf8Lines:
+    """The lines of a UTF-8 byte stream (a BOM dropped, line ends kept), read a chunk at a time.
+
+    Counts the bytes read and refuses to go beyond `limit`; a byte sequence that is not UTF-8
+    is reported with the line it is on. Lines end at LF, CRLF or a lone CR (old Mac exports),
+    as the csv module expects them untranslated.
+    """
 
     def __init__(self, source: BinaryIO, limit: int) -> None:
         self._source = source
         self._limit = limit
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        self._newlines = 0  # line feeds in the bytes decoded so far
         self.bytes_read = 0
 
-    def readable(self) -> bool:
-        return True
+    def _texts(self) -> Iterator[str]:
+        while True:
+            data = self._source.read(READ_CHUNK_BYTES)
+            self.bytes_read += len(data)
+            if self.bytes_read > self._limit:
+                raise CsvTooLarge(self._limit)
+            try:
+                text = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                line = 1 + self._newlines + data.count(b"\n", 0, max(exc.start, 0))
+                raise not_utf8(line) from None
+            self._newlines += data.count(b"\n")
+            if not data:
+                if text:
+                    yield text
+                return
+            yield text
 
-    def readinto(self, buffer) -> int:
-        data = self._source.read(len(buffer))
-        if not data:
-            return 0
-        self.bytes_read += len(data)
-        if self.bytes_read > self._limit:
-            raise CsvTooLarge(self._limit)
-        buffer[: len(data)] = data
-        return len(data)
+    def __iter__(self) -> Iterator[str]:
+        carry = ""
+        for text in self._texts():
+            text = carry + text
+            # A CR at the end may be the first half of a CRLF split between two chunks.
+            end = len(text) - 1 if text.endswith("\r") else len(text)
+            position = 0
+            for match in _LINE.finditer(text, 0, end):
+                yield match.group()
+                position = match.end()
+            carry = text[position:]
+        if carry:
+            yield carry
 
 
 def normalize_header(name: str) -> str:
@@ -213,14 +250,9 @@ class CsvReader:
         optional: tuple[str, ...],
         max_bytes: int,
     ) -> None:
-        self._counter = _CountingReader(source, max_bytes)
-        self._text = io.TextIOWrapper(
-            io.BufferedReader(self._counter, buffer_size=READ_CHUNK_BYTES),
-            encoding="utf-8-sig",
-            errors="strict",
-            newline="",
-        )
-        self._line = 1
+        self._lines = _Utf8Lines(source, max_bytes)
+        self._line_iterator = iter(self._lines)
+        self._line = 1  # physical line of the header
         header_line = self._read_header_line()
         known = frozenset(required + optional)
         self.delimiter = _sniff_delimiter(header_line, known)
@@ -230,7 +262,7 @@ class CsvReader:
             self.columns.pop()  # a trailing delimiter after the last header cell
         seen: set[str] = set()
         for name in self.columns:
-            if name in seen:
+            if name in seen and name:  # several unnamed columns are all left unread
                 raise CsvFileError(f"Column {name!r} appears twice in the header.", field=name)
             seen.add(name)
         missing = [name for name in required if name not in seen]
@@ -243,30 +275,20 @@ class CsvReader:
                 field=missing[0],
             )
         self.ignored_columns = [name for name in self.columns if name and name not in known]
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        # strict: a quote left open is an error at the end of the file, not a field that
+        # swallows every line after it.
+        self._reader = csv.reader(self._line_iterator, delimiter=self.delimiter, strict=True)
 
     @property
     def bytes_read(self) -> int:
-        return self._counter.bytes_read
+        return self._lines.bytes_read
 
     def _read_header_line(self) -> str:
-        try:
-            while True:
-                line = self._text.readline()
-                if not line:
-                    raise CsvFileError("The file is empty: the first line must be the header.")
-                if line.strip():
-                    return line
-                self._line += 1
-        except UnicodeDecodeError:
-            raise self._not_utf8() from None
-
-    def _not_utf8(self) -> CsvFileError:
-        return CsvFileError(
-            f"The file is not UTF-8 text (near line {self._line}). Save it as "
-            '"CSV UTF-8" and import it again.',
-            code="invalid_encoding",
-        )
+        for line in self._line_iterator:
+            if line.strip():
+                return line
+            self._line += 1
+        raise CsvFileError("The file is empty: the first line must be the header.")
 
     def __iter__(self) -> Iterator[CsvRow]:
         columns = self.columns
@@ -280,9 +302,6 @@ class CsvReader:
                 cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                self._line = base + previous_end + 1
-                raise self._not_utf8() from None
             except csv.Error as exc:
                 raise CsvFileError(
                     f"Line {base + previous_end + 1} cannot be read as CSV: {exc}."

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from forecasting.models import DailyUsage
 from inventory.models import Location, StockMovement, StockRecord
 from inventory.services import stock_receive
 from inventory_project.models import JobRun
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "viewer", "staff", "admin")
 STOCK = {"sku": "SKU-1001", "location": "WALK-IN"}
 
-# method, path, body, least role allowed, status when allowed
+# method, path, body (a str is sent as a text/csv body), least role allowed, status when allowed
 ROUTES = [
     ("get", "/api/items", None, "viewer", 200),
     ("get", "/api/items/SKU-1001", None, "viewer", 200),
@@ -49,6 +50,11 @@ ROUTES = [
     ("get", "/api/locations/WALK-IN", None, "viewer", 200),
     ("post", "/api/locations", {"code": "BAR", "name": "Bar"}, "staff", 201),
     ("get", "/api/auth/me", None, "viewer", 200),
+    ("get", "/api/items/export", None, "viewer", 200),
+    ("get", "/api/inventory/export", None, "viewer", 200),
+    ("post", "/api/items/import", "sku,name\nSKU-1001,Imported name\n", "staff", 200),
+    ("post", "/api/inventory/import", "sku,location,quantity\nSKU-1001,WALK-IN,7\n", "staff", 200),
+    ("post", "/api/usage/import", "date,sku,quantity\n2025-01-01,SKU-1001,3\n", "staff", 200),
     ("post", "/jobs/maintenance", None, "admin", 200),
 ]
 
@@ -74,7 +80,22 @@ def _state():
         StockMovement.objects.count(),
         list(Location.objects.order_by("pk").values("code")),
         JobRun.objects.count(),
+        list(DailyUsage.objects.order_by("pk").values()),
     )
+
+
+def _send(client, method, path, body):
+    if isinstance(body, str):
+        return getattr(client, method)(path, body.encode(), content_type="text/csv")
+    return getattr(client, method)(path, body, format="json")
+
+
+def _succeeded(response) -> bool:
+    """The envelope's verdict; a CSV download has no envelope and succeeded if it answered 2xx."""
+    if response["Content-Type"].startswith("text/csv"):
+        b"".join(response.streaming_content)
+        return response.status_code < 400
+    return response.json()["success"]
 
 
 def _expected(role, least_role, ok_status):
@@ -97,11 +118,11 @@ def test_route_answers_each_role_as_the_table_says(
     client = _client(role, anon_client)
     before = _state()
 
-    response = getattr(client, method)(path, body, format="json")
+    response = _send(client, method, path, body)
 
     expected = _expected(role, least_role, ok_status)
     assert response.status_code == expected, response.content
-    assert response.json()["success"] is (expected < 400)
+    assert _succeeded(response) is (expected < 400)
     if expected >= 400:
         assert _state() == before
 
@@ -113,7 +134,7 @@ def test_route_answers_each_role_as_the_table_says(
 def test_a_denied_write_names_the_least_role_that_may_do_it(world, method, path, body, least_role):
     client = client_for(user_with_role("viewer", email="denied@example.com"))
 
-    response = getattr(client, method)(path, body, format="json")
+    response = _send(client, method, path, body)
 
     assert response.status_code == 403
     assert response.json()["error"] == (f"Insufficient permissions. Required roles: {least_role}")
