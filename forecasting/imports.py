@@ -82,9 +82,8 @@ class UsageImporter(CsvImporter):
         if lock:
             queryset = queryset.select_for_update().order_by("pk")
         found = {}
-        for pk, *key, quantity in queryset.values_list(
-            "pk", "item_id", "location_id", "date", "quantity"
-        ):
+        rows = queryset.values_list("pk", "item_id", "location_id", "date", "quantity")
+        for pk, *key, quantity in bulk.fetch_rows(rows):
             if tuple(key) in keys:
                 found[tuple(key)] = (pk, quantity)
         return found

@@ -7,9 +7,9 @@ what is on record changes nothing and writes nothing, so importing a file twice 
 (v20 appended a duplicate stock row per import and accepted unknown SKUs.)
 
 The writes are set-based (see `inventory_project.bulk`), but keep the rules of
-`inventory.services`: existing records are locked in primary-key order before they are read,
-deltas are taken against the locked rows, a record created by someone else meanwhile is read
-again under lock instead of overwritten, and an inactive location may be emptied, never filled.
+`inventory.services`: records that change are locked in primary-key order and deltas are taken
+against the locked rows, a record created by someone else meanwhile is read again under lock
+instead of overwritten, and an inactive location may be emptied, never filled.
 """
 
 from collections.abc import Iterator
@@ -93,12 +93,13 @@ class ItemLocationResolver:
 
     @staticmethod
     def _fill(model, field: str, values: set[str], known: dict) -> None:
-        wanted = values - known.keys()
+        # Not `values - known.keys()`: that builds a set of every key known so far.
+        wanted = {value for value in values if value not in known}
         if not wanted:
             return
         known.update(dict.fromkeys(wanted))
         found = model.objects.filter(**{f"{field}__in": wanted}).values_list(field, "pk", "active")
-        for value, pk, active in found:
+        for value, pk, active in bulk.fetch_rows(found):
             known[value] = (pk, active)
 
     def resolve(self, rows: list[CsvRow], result: BatchResult) -> list[tuple[CsvRow, tuple, tuple]]:
@@ -141,6 +142,7 @@ class StockCountImporter(CsvImporter):
         self.reason = reason
         self.request_id = get_request_id()
         self._resolver = ItemLocationResolver()
+        self._changed_share = 0.0  # of the rows of the last batch
         # Clocks of the devices that counted may run a little ahead of ours.
         self._latest_count = timezone.now() + CLOCK_SKEW
 
@@ -205,9 +207,8 @@ class StockCountImporter(CsvImporter):
         with_counted = "last_counted_at" in self.columns
         columns = ["pk", "item_id", "location_id", "lot", "quantity", "expires_at"]
         found = {}
-        for pk, item_id, location_id, lot, quantity, expires_at, *counted in queryset.values_list(
-            *columns, *(["last_counted_at"] if with_counted else [])
-        ):
+        rows = queryset.values_list(*columns, *(["last_counted_at"] if with_counted else []))
+        for pk, item_id, location_id, lot, quantity, expires_at, *counted in bulk.fetch_rows(rows):
             key = (item_id, location_id, lot)
             if key in keys:
                 found[key] = _Record(pk, quantity, expires_at, counted[0] if counted else None)
@@ -220,15 +221,31 @@ class StockCountImporter(CsvImporter):
             for row, item, location in self._resolver.resolve(rows, result)
         ]
         now = timezone.now()
-        existing = self._existing({key for _row, key, _active in known}, lock=write)
+        # Most rows of a recount match what is stored and need no lock (locking writes to
+        # every row), so records are read without locks and those that differ are read again
+        # under lock, in primary-key order, and compared with what is locked: no change is made
+        # from an unlocked read, and an unchanged row changes nothing whenever it is read.
+        # When the last batch mostly changed, this one is read under lock at once.
+        lock_first = write and self._changed_share > 0.5
+        existing = self._existing({key for _row, key, _active in known}, lock=lock_first)
         movements: list[tuple] = []
         updates: list[tuple] = []
         missing: list[tuple[CsvRow, tuple, bool]] = []
+        changing: list[tuple[CsvRow, tuple, bool]] = []
         for entry in known:
-            if entry[1] in existing:
-                self._compare(entry, existing[entry[1]], now, result, updates, movements)
-            else:
+            record = existing.get(entry[1])
+            if record is None:
                 missing.append(entry)
+            elif write and not lock_first and _differs(entry[0].values, record):
+                changing.append(entry)
+            else:
+                self._compare(entry, record, now, result, updates, movements)
+        if changing:
+            locked = self._existing({key for _row, key, _active in changing}, lock=True)
+            for entry in changing:
+                self._compare(entry, locked[entry[1]], now, result, updates, movements)
+        if known:
+            self._changed_share = (result.updated + len(missing)) / len(known)
         insertable = []
         for row, key, location_active in missing:
             if row.values.quantity < 0:
@@ -335,6 +352,14 @@ class StockCountImporter(CsvImporter):
 
     def finish(self) -> None:
         cache.invalidate(groups=[STOCK_GROUP])
+
+
+def _differs(values: StockCountRow, record: _Record) -> bool:
+    return (
+        values.quantity != record.quantity
+        or (values.expires_at is not None and values.expires_at != record.expires_at)
+        or (values.last_counted_at is not None and values.last_counted_at != record.last_counted_at)
+    )
 
 
 _NEGATIVE_COUNT = RowInvalid("quantity", "quantity cannot be negative.")

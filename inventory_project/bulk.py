@@ -161,3 +161,19 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             prepared,
         )
         return len(prepared)
+
+
+def fetch_rows(queryset: models.QuerySet) -> list[tuple]:
+    """The rows of a `values_list` queryset, all at once.
+
+    On PostgreSQL psycopg already answers the right Python types, so the rows come straight from
+    one `fetchall`, without the ORM's chunked fetching and per-row conversion (a third of the
+    time of a large lookup). Elsewhere the ORM converts (SQLite stores decimals and dates as
+    text).
+    """
+    if not _is_postgres():
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

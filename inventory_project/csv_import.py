@@ -363,21 +363,38 @@ class SeenKeys:
 
     def first_lines(self, keys: list, lines: list[int]) -> list[int | None]:
         """For each key, the line where the file had it before, or None; then remember them."""
-        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=len(keys))
-        earlier: list[int | None] = [None] * len(keys)
-        if len(self._hashes):
-            positions = np.searchsorted(self._hashes, hashes)
-            clipped = np.minimum(positions, len(self._hashes) - 1)
-            for i in np.flatnonzero(self._hashes[clipped] == hashes):
-                earlier[i] = int(self._lines[clipped[i]])
+        hashes = [hash(key) for key in keys]
         recent = self._recent
-        for i, h in enumerate(hashes.tolist()):
+        in_merged = positions = None
+        if len(self._hashes):
+            array = np.array(hashes, dtype=np.int64)
+            positions = np.minimum(np.searchsorted(self._hashes, array), len(self._hashes) - 1)
+            in_merged = np.flatnonzero(self._hashes[positions] == array)
+        batch = dict(zip(hashes, lines, strict=True))
+        if (
+            len(batch) == len(hashes)
+            and recent.keys().isdisjoint(batch)
+            and not (in_merged is not None and len(in_merged))
+        ):
+            recent.update(batch)  # the usual case, no duplicate: no loop in Python
+            earlier: list[int | None] = [None] * len(keys)
+        else:
+            earlier = self._slow_path(hashes, lines, positions, in_merged)
+        if len(recent) >= self.MERGE_AT:
+            self._merge()
+        return earlier
+
+    def _slow_path(self, hashes, lines, positions, in_merged) -> list[int | None]:
+        earlier: list[int | None] = [None] * len(hashes)
+        if in_merged is not None:
+            for i in in_merged:
+                earlier[i] = int(self._lines[positions[i]])
+        recent = self._recent
+        for i, h in enumerate(hashes):
             if earlier[i] is None:
                 earlier[i] = recent.get(h)
                 if earlier[i] is None:
                     recent[h] = lines[i]
-        if len(recent) >= self.MERGE_AT:
-            self._merge()
         return earlier
 
     def _merge(self) -> None:
@@ -619,6 +636,10 @@ class _ParsedBatches:
         try:
             for row in self._reader:
                 batch.total_rows += 1
+                if not batch.total_rows % 128:
+                    # Hand the GIL back now and then: the writer, back from a database round
+                    # trip, would otherwise wait for the interpreter's 5 ms switch interval.
+                    time.sleep(0)
                 if preview_left:
                     preview_left -= 1
                     batch.preview.append({"line": row.line, "row": _echo(row.raw)})
