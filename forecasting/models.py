@@ -1,12 +1,19 @@
-"""Demand history for forecasting that the ledger does not hold: imported daily usage.
+"""Forecasting data: imported usage history, forecast runs, per-item results and model choices.
 
-The ledger's `issue` movements are the demand the system saw itself; `DailyUsage` holds usage
-from before the system (or from a point-of-sale) loaded by `POST /api/usage/import` or
-`manage.py import_usage`. One row per item, location (or none: the item as a whole) and day.
+- `DailyUsage`: demand the ledger does not hold (from before the system, or a point of sale),
+  loaded by `POST /api/usage/import` or `manage.py import_usage`; one row per item, location
+  (or none: the item as a whole) and day. The ledger's `issue` movements are the rest.
+- `ForecastRun`: one run of the daily `forecast` or the weekly `retrain`, with its progress
+  (items and batches done, so a crashed run can resume) and its run-level accuracy.
+- `ItemForecast`: one item's result in a forecast run: demand class, model, the daily horizon
+  with 80/95% intervals, and its backtest accuracy (see `forecasting.engine` for definitions).
+- `ItemModelChoice`: the model the weekly retrain chose for an item, which the daily run refits.
 """
 
 from django.db import models
+from django.utils import timezone
 
+from forecasting.engine import DemandClass
 from inventory.models import Location
 from items.models import Item, quantity_field
 
@@ -46,3 +53,109 @@ class DailyUsage(models.Model):
     def __str__(self) -> str:
         where = f" @ {self.location.code}" if self.location_id else ""
         return f"{self.item.sku}{where} {self.date}: {self.quantity}"
+
+
+class ForecastRun(models.Model):
+    class Kind(models.TextChoices):
+        FORECAST = "forecast", "Daily forecast"
+        RETRAIN = "retrain", "Weekly retrain"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REPLACED = "replaced", "Replaced by a later run"
+
+    class Health(models.TextChoices):
+        PASSING = "passing", "Passing"
+        FAILING = "failing", "Failing (pooled WAPE x 100 over MAPE_THRESHOLD)"
+        UNKNOWN = "unknown", "Unknown (no item had a backtest)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    # The last day of demand history used; forecasts start the day after.
+    history_end = models.DateField()
+    items_total = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+    batches_total = models.PositiveIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+    # The highest item id done: a resumed run continues after it.
+    last_item_id = models.BigIntegerField(default=0)
+    # The mean of the items' item_mape, and the WAPE pooled over all items (health uses it).
+    average_item_mape = models.FloatField(null=True, blank=True)
+    average_wape = models.FloatField(null=True, blank=True)
+    average_mase = models.FloatField(null=True, blank=True)
+    average_rmsse = models.FloatField(null=True, blank=True)
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
+    high_variance_count = models.PositiveIntegerField(default=0)
+    config = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["kind", "status", "-started_at"], name="forecastrun_kind_status_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+DEMAND_CLASS_CHOICES = [(c.value, c.value.capitalize()) for c in DemandClass]
+
+
+class ItemForecast(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="item_forecasts")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="forecasts")
+    demand_class = models.CharField(max_length=16, choices=DEMAND_CLASS_CHOICES)
+    adi = models.FloatField(null=True, blank=True)
+    cv2 = models.FloatField(null=True, blank=True)
+    model = models.CharField(max_length=32)
+    # The first forecast day; `points` holds one list per series, a value per day from it:
+    # {"mean": [...], "lo80": [...], "hi80": [...], "lo95": [...], "hi95": [...]}.
+    horizon_start = models.DateField()
+    points = models.JSONField()
+    # Backtest accuracy on the holdout (None when the history was too short for one).
+    item_mape = models.FloatField(null=True, blank=True, help_text="WAPE x 100 (see docs).")
+    mape_nonzero = models.FloatField(null=True, blank=True)
+    wape = models.FloatField(null=True, blank=True)
+    mase = models.FloatField(null=True, blank=True)
+    rmsse = models.FloatField(null=True, blank=True)
+    holdout_actual = models.FloatField(null=True, blank=True)
+    holdout_forecast = models.FloatField(null=True, blank=True)
+    is_high_variance = models.BooleanField(default=False)
+    high_variance_reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["run_id", "item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "item"], name="item_forecast_run_item_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["item", "-run"], name="item_forecast_item_run_idx"),
+            models.Index(fields=["run", "demand_class"], name="item_forecast_run_class_idx"),
+            models.Index(fields=["run", "is_high_variance"], name="item_forecast_run_hv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} in run {self.run_id}: {self.model}"
+
+
+class ItemModelChoice(models.Model):
+    """What the weekly retrain chose for an item; the daily run refits only this model."""
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="model_choice")
+    model = models.CharField(max_length=32)
+    demand_class = models.CharField(max_length=16, choices=DEMAND_CLASS_CHOICES)
+    # Mean cross-validation score of every candidate (lower is better).
+    scores = models.JSONField(default=dict, blank=True)
+    run = models.ForeignKey(ForecastRun, null=True, blank=True, on_delete=models.SET_NULL)
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.model}"

@@ -252,6 +252,25 @@ IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
 # must be a directory they share, or a confirmation may reach a host that never saw the file.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
 
+# --- Forecasting (forecasting.services) ------------------------------------------------------
+# Items per batch: each batch's results are committed before the next starts (v20: 20).
+FORECAST_BATCH_SIZE = env.int("FORECAST_BATCH_SIZE", default=500)
+FORECAST_HISTORY_DAYS = env.int("FORECAST_HISTORY_DAYS", default=730)
+FORECAST_HORIZON_DAYS = env.int("FORECAST_HORIZON_DAYS", default=28)
+# The last days of history held out to measure each item's accuracy.
+FORECAST_HOLDOUT_DAYS = env.int("FORECAST_HOLDOUT_DAYS", default=28)
+# Worker processes for the model fits (the statsforecast models are single-threaded).
+FORECAST_N_JOBS = env.int("FORECAST_N_JOBS", default=1)
+# Rolling origins of the weekly retrain's cross-validation.
+FORECAST_RETRAIN_FOLDS = env.int("FORECAST_RETRAIN_FOLDS", default=3)
+# Runs of each kind kept; older ones are deleted after each daily run.
+FORECAST_RETENTION_RUNS = env.int("FORECAST_RETENTION_RUNS", default=30)
+# A run is failing when its pooled WAPE x 100 (the v20 "MAPE", in %) exceeds this.
+MAPE_THRESHOLD = env.float("MAPE_THRESHOLD", default=20.0)
+# An item is high-variance when its item_mape exceeds this x the average of its demand class.
+MAPE_ITEM_THRESHOLD_MULTIPLIER = env.float("MAPE_ITEM_THRESHOLD_MULTIPLIER", default=1.5)
+MAX_HIGH_VARIANCE_ITEMS_IN_REPORT = env.int("MAX_HIGH_VARIANCE_ITEMS_IN_REPORT", default=10)
+
 # --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the
 # `accounts.E001` check (run by wsgi.py at start-up) refuses a missing or weak secret.

@@ -1,0 +1,87 @@
+"""The shared body of `manage.py forecast` and `manage.py retrain`.
+
+Each runs its service under the job lock (`inventory_project.jobs.run_job`, so two hosts never
+run it at once and every run is recorded), heartbeats after every batch, logs one line a batch,
+draws a progress bar on a terminal and prints the run's summary. A failed run exits non-zero.
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from forecasting.models import ForecastRun
+from inventory_project.jobs import JobAlreadyRunning, JobContext, run_job
+from inventory_project.models import JobRun
+
+
+class ForecastCommand(BaseCommand):
+    job_name: str
+    label: str
+
+    def run_service(self, **options) -> ForecastRun:
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--trigger",
+            choices=[choice for choice, _label in JobRun.Trigger.choices],
+            default=JobRun.Trigger.MANUAL,
+            help="What started this run (cron passes 'cron').",
+        )
+        parser.add_argument("--batch-size", type=int, help="Items per batch (FORECAST_BATCH_SIZE).")
+        parser.add_argument("--jobs", type=int, help="Worker processes (FORECAST_N_JOBS).")
+        parser.add_argument(
+            "--restart",
+            action="store_true",
+            help="Replace an unfinished run of the same day instead of resuming it.",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, trigger: str, **options):
+        bar = tqdm(
+            desc=self.label,
+            unit="items",
+            disable=True if options["no_progress"] else None,
+            file=self.stderr._out,
+        )
+
+        def task(context: JobContext) -> dict:
+            def progress(run: ForecastRun) -> None:
+                context.heartbeat()
+                bar.total = run.items_total
+                bar.update(run.items_done - bar.n)
+
+            run = self.run_service(
+                progress=progress,
+                resume=not options["restart"],
+                batch_size=options["batch_size"],
+                n_jobs=options["jobs"],
+            )
+            return _summary(run)
+
+        try:
+            with bar:
+                job = run_job(self.job_name, task, trigger=trigger)
+        except JobAlreadyRunning as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(json.dumps(job.result, indent=2, default=str))
+        if job.status != JobRun.Status.SUCCEEDED:
+            raise CommandError(f"{self.label} failed: {job.error}")
+
+
+def _summary(run: ForecastRun) -> dict:
+    return {
+        "run": run.pk,
+        "kind": run.kind,
+        "status": run.status,
+        "history_end": run.history_end.isoformat(),
+        "items": run.items_done,
+        "batches": run.batches_done,
+        "seconds": run.duration_seconds,
+        "average_item_mape": run.average_item_mape,
+        "average_wape": run.average_wape,
+        "average_mase": run.average_mase,
+        "health": run.health,
+        "high_variance_items": run.high_variance_count,
+    }

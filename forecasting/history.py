@@ -1,0 +1,58 @@
+"""Daily demand history per item: the ledger's issues plus imported usage, zero-filled.
+
+Demand on a day is what left the shelves: the sum of the item's `issue` movements that day (in
+the server's time zone), over all locations. Imported usage (`DailyUsage`, summed over its
+locations) is the record kept elsewhere, before the system or at a point of sale: on a day it
+covers it replaces the ledger's figure, so the two are never added up twice.
+"""
+
+from datetime import date, timedelta
+
+import numpy as np
+from django.db.models import Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from forecasting.models import DailyUsage
+from inventory.models import MovementKind, StockMovement
+
+
+def last_history_day() -> date:
+    """Yesterday, the last whole day: forecasts start today."""
+    return timezone.localdate() - timedelta(days=1)
+
+
+def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
+    """Demand of each item (rows, in `item_ids` order) on each of the `days` days up to `end`."""
+    start = end - timedelta(days=days - 1)
+    matrix = np.zeros((len(item_ids), days), dtype=np.float64)
+    if not item_ids:
+        return matrix
+    row_of = {item_id: row for row, item_id in enumerate(item_ids)}
+    tz = timezone.get_current_timezone()
+    issues = (
+        StockMovement.objects.filter(
+            kind=MovementKind.ISSUE,
+            item_id__in=item_ids,
+            created_at__date__gte=start,
+            created_at__date__lte=end,
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values_list("item_id", "day")
+        .annotate(quantity=Sum("quantity_delta"))
+        .order_by()
+    )
+    for item_id, day, quantity in issues:
+        matrix[row_of[item_id], (day - start).days] += -float(quantity)
+    usage = (
+        DailyUsage.objects.filter(item_id__in=item_ids, date__gte=start, date__lte=end)
+        .values_list("item_id", "date")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    for item_id, day, quantity in usage:
+        matrix[row_of[item_id], (day - start).days] = float(quantity)
+    # A reversed issue (an adjustment is not an issue) cannot make demand negative, but a
+    # correction booked as a negative issue could: demand is never below zero.
+    np.clip(matrix, 0.0, None, out=matrix)
+    return matrix

@@ -1,0 +1,13 @@
+"""`manage.py forecast`: the daily forecast of every active item (cron, after maintenance)."""
+
+from forecasting.forecast_command import ForecastCommand
+from forecasting.services import run_forecast
+
+
+class Command(ForecastCommand):
+    help = "Refit each active item's chosen model, backtest it and store the daily forecast."
+    job_name = "forecast"
+    label = "Daily forecast"
+
+    def run_service(self, **options):
+        return run_forecast(**options)

@@ -1,0 +1,356 @@
+"""The forecast runs: the daily `forecast` and the weekly `retrain`, streamed in batches.
+
+Both walk the active items in id order, `FORECAST_BATCH_SIZE` at a time: read the batch's
+demand history (`forecasting.history`), compute (`forecasting.engine`, over `FORECAST_N_JOBS`
+processes), and commit the batch's results with the run's progress in one transaction before
+the next batch starts. Memory stays that of one batch, and a crash loses at most the batch in
+flight: the next run of the same kind for the same history day resumes after the last item
+done (`resume=True`, the default) or replaces the unfinished run (`resume=False`).
+
+When every batch is done the daily run computes its averages, flags the high-variance items
+(within each demand class: item_mape over `MAPE_ITEM_THRESHOLD_MULTIPLIER` x the class average)
+and its health (failing when the pooled WAPE x 100 over all items exceeds `MAPE_THRESHOLD`),
+and prunes runs beyond `FORECAST_RETENTION_RUNS`.
+"""
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, F, Q, Sum
+from django.utils import timezone
+
+from forecasting import engine
+from forecasting.history import demand_matrix, last_history_day
+from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
+from items.models import Item
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[ForecastRun], None]
+
+
+def _round(values: np.ndarray) -> list[float]:
+    return [round(float(v), 3) for v in values]
+
+
+def _none_or_round(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def _forecast_rows(args: tuple) -> list[dict]:
+    """Forecast a block of items (runs in a worker process: numbers in, numbers out)."""
+    matrix, models, horizon, holdout = args
+    rows = []
+    for y, model in zip(matrix, models, strict=True):
+        result = engine.forecast_item(y, model=model, horizon=horizon, holdout=holdout)
+        accuracy = result.accuracy
+        low80, high80 = result.intervals[80]
+        low95, high95 = result.intervals[95]
+        rows.append(
+            {
+                "demand_class": result.classification.demand_class.value,
+                "adi": result.classification.adi,
+                "cv2": result.classification.cv2,
+                "model": result.model,
+                "points": {
+                    "mean": _round(result.mean),
+                    "lo80": _round(low80),
+                    "hi80": _round(high80),
+                    "lo95": _round(low95),
+                    "hi95": _round(high95),
+                },
+                "item_mape": _none_or_round(accuracy and accuracy.item_mape, 3),
+                "mape_nonzero": _none_or_round(accuracy and accuracy.mape_nonzero, 3),
+                "wape": _none_or_round(accuracy and accuracy.wape),
+                "mase": _none_or_round(accuracy and accuracy.mase),
+                "rmsse": _none_or_round(accuracy and accuracy.rmsse),
+                "holdout_actual": _none_or_round(accuracy and accuracy.actual_total, 3),
+                "holdout_forecast": _none_or_round(accuracy and accuracy.forecast_total, 3),
+            }
+        )
+    return rows
+
+
+def _choose_rows(args: tuple) -> list[dict]:
+    """Choose the model of a block of items (runs in a worker process)."""
+    matrix, holdout, folds = args
+    rows = []
+    for y in matrix:
+        best, scores = engine.choose_model(y, holdout=holdout, folds=folds)
+        rows.append(
+            {
+                "model": best,
+                "demand_class": engine.classify(y).demand_class.value,
+                # JSON has no infinity: a candidate that could not be scored is null.
+                "scores": {
+                    name: round(score, 4) if math.isfinite(score) else None
+                    for name, score in scores.items()
+                },
+            }
+        )
+    return rows
+
+
+class _Pool:
+    """Map blocks of a batch over `n_jobs` processes, or in this process when n_jobs is 1."""
+
+    def __init__(self, n_jobs: int) -> None:
+        self.n_jobs = max(1, n_jobs)
+        self._executor = ProcessPoolExecutor(self.n_jobs) if self.n_jobs > 1 else None
+
+    def map(self, function, matrix: np.ndarray, *extra) -> list[dict]:
+        if self._executor is None:
+            return function((matrix, *extra))
+        blocks = np.array_split(np.arange(len(matrix)), self.n_jobs)
+        jobs = []
+        for block in blocks:
+            if len(block):
+                sliced = [part[block] if isinstance(part, list) else part for part in extra]
+                jobs.append((matrix[block], *sliced))
+        return [row for rows in self._executor.map(function, jobs) for row in rows]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+
+
+def _config(**overrides) -> dict:
+    return {
+        "batch_size": settings.FORECAST_BATCH_SIZE,
+        "history_days": settings.FORECAST_HISTORY_DAYS,
+        "horizon_days": settings.FORECAST_HORIZON_DAYS,
+        "holdout_days": settings.FORECAST_HOLDOUT_DAYS,
+        "n_jobs": settings.FORECAST_N_JOBS,
+        "retrain_folds": settings.FORECAST_RETRAIN_FOLDS,
+        **{key: value for key, value in overrides.items() if value is not None},
+    }
+
+
+def _start_or_resume(kind: str, *, history_end: date, config: dict, resume: bool) -> ForecastRun:
+    items_total = Item.objects.filter(active=True).count()
+    unfinished = ForecastRun.objects.filter(
+        kind=kind,
+        history_end=history_end,
+        status__in=[ForecastRun.Status.RUNNING, ForecastRun.Status.FAILED],
+    ).order_by("-started_at", "-id")
+    previous = unfinished.first()
+    if previous is not None and resume:
+        logger.info("Resuming %s run %s after item %s", kind, previous.pk, previous.last_item_id)
+        previous.status = ForecastRun.Status.RUNNING
+        previous.error = ""
+        previous.save(update_fields=["status", "error"])
+        return previous
+    unfinished.update(status=ForecastRun.Status.REPLACED, finished_at=timezone.now())
+    batch_size = config["batch_size"]
+    return ForecastRun.objects.create(
+        kind=kind,
+        history_end=history_end,
+        items_total=items_total,
+        batches_total=-(-items_total // batch_size),
+        config=config,
+    )
+
+
+def _run_batches(
+    run: ForecastRun,
+    *,
+    compute: Callable[[list[int], np.ndarray], None],
+    progress: ProgressCallback | None,
+) -> None:
+    config = run.config
+    batch_size = config["batch_size"]
+    started = time.monotonic()
+    while True:
+        batch_ids = list(
+            Item.objects.filter(active=True, pk__gt=run.last_item_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch_ids:
+            return
+        matrix = demand_matrix(batch_ids, end=run.history_end, days=config["history_days"])
+        with transaction.atomic():
+            compute(batch_ids, matrix)
+            run.items_done += len(batch_ids)
+            run.batches_done += 1
+            run.last_item_id = batch_ids[-1]
+            run.save(update_fields=["items_done", "batches_done", "last_item_id"])
+        logger.info(
+            "%s run %s: batch %s/%s done, %s/%s items, %.1f s",
+            run.kind,
+            run.pk,
+            run.batches_done,
+            run.batches_total,
+            run.items_done,
+            run.items_total,
+            time.monotonic() - started,
+        )
+        if progress:
+            progress(run)
+
+
+def _finish(run: ForecastRun, started: float) -> None:
+    run.status = ForecastRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.duration_seconds = round((run.duration_seconds or 0) + time.monotonic() - started, 3)
+    run.save()
+
+
+def run_forecast(
+    *,
+    history_end: date | None = None,
+    resume: bool = True,
+    progress: ProgressCallback | None = None,
+    **overrides,
+) -> ForecastRun:
+    """The daily run: refit each active item's chosen model, backtest it, store the horizon.
+
+    `overrides` replace settings for this run (batch_size, history_days, horizon_days,
+    holdout_days, n_jobs).
+    """
+    started = time.monotonic()
+    config = _config(**overrides)
+    run = _start_or_resume(
+        ForecastRun.Kind.FORECAST,
+        history_end=history_end or last_history_day(),
+        config=config,
+        resume=resume,
+    )
+    pool = _Pool(config["n_jobs"])
+    horizon_start = run.history_end + timedelta(days=1)
+
+    def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
+        chosen = dict(
+            ItemModelChoice.objects.filter(item_id__in=batch_ids).values_list("item_id", "model")
+        )
+        models = [chosen.get(item_id) for item_id in batch_ids]
+        rows = pool.map(
+            _forecast_rows, matrix, models, config["horizon_days"], config["holdout_days"]
+        )
+        # A resumed batch may have been half written by a crashed run: replace it.
+        ItemForecast.objects.filter(run=run, item_id__in=batch_ids).delete()
+        ItemForecast.objects.bulk_create(
+            ItemForecast(run=run, item_id=item_id, horizon_start=horizon_start, **row)
+            for item_id, row in zip(batch_ids, rows, strict=True)
+        )
+
+    try:
+        _run_batches(run, compute=compute, progress=progress)
+        _summarize(run)
+        _finish(run, started)
+    except BaseException as exc:
+        run.status = ForecastRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"
+        run.duration_seconds = round((run.duration_seconds or 0) + time.monotonic() - started, 3)
+        run.save(update_fields=["status", "error", "duration_seconds"])
+        raise
+    finally:
+        pool.close()
+    prune_runs()
+    return run
+
+
+def _summarize(run: ForecastRun) -> None:
+    """Run-level averages, high-variance flags within each class, and the run's health."""
+    results = ItemForecast.objects.filter(run=run, item_mape__isnull=False)
+    averages = results.aggregate(
+        item_mape=Avg("item_mape"),
+        mase=Avg("mase"),
+        rmsse=Avg("rmsse"),
+        absolute_error=Sum(F("wape") * F("holdout_actual")),
+        actual=Sum("holdout_actual"),
+    )
+    run.average_item_mape = _none_or_round(averages["item_mape"], 3)
+    # Pooled over all items (weighted by volume): what the shelves feel, and what health uses.
+    # The plain mean of item_mape is dominated by slow sellers whose percentages run high.
+    if averages["actual"]:
+        run.average_wape = round(averages["absolute_error"] / averages["actual"], 4)
+    run.average_mase = _none_or_round(averages["mase"])
+    run.average_rmsse = _none_or_round(averages["rmsse"])
+    multiplier = settings.MAPE_ITEM_THRESHOLD_MULTIPLIER
+    ItemForecast.objects.filter(run=run).update(is_high_variance=False, high_variance_reason="")
+    flagged = 0
+    class_averages = results.values_list("demand_class").annotate(average=Avg("item_mape"))
+    for demand_class, average in class_averages:
+        limit = multiplier * average
+        outliers = results.filter(demand_class=demand_class, item_mape__gt=limit)
+        flagged += outliers.update(
+            is_high_variance=True,
+            high_variance_reason=(
+                f"error {multiplier:g}x above the {demand_class} average "
+                f"({average:.1f}% -> limit {limit:.1f}%)"
+            )[:200],
+        )
+    run.high_variance_count = flagged
+    if run.average_wape is None:
+        run.health = ForecastRun.Health.UNKNOWN
+    elif run.average_wape * 100 > settings.MAPE_THRESHOLD:
+        run.health = ForecastRun.Health.FAILING
+    else:
+        run.health = ForecastRun.Health.PASSING
+
+
+def run_retrain(
+    *,
+    history_end: date | None = None,
+    resume: bool = True,
+    progress: ProgressCallback | None = None,
+    **overrides,
+) -> ForecastRun:
+    """The weekly run: choose each active item's model by rolling-origin cross-validation."""
+    started = time.monotonic()
+    config = _config(**overrides)
+    run = _start_or_resume(
+        ForecastRun.Kind.RETRAIN,
+        history_end=history_end or last_history_day(),
+        config=config,
+        resume=resume,
+    )
+    pool = _Pool(config["n_jobs"])
+
+    def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
+        rows = pool.map(_choose_rows, matrix, config["holdout_days"], config["retrain_folds"])
+        now = timezone.now()
+        ItemModelChoice.objects.bulk_create(
+            [
+                ItemModelChoice(item_id=item_id, run=run, chosen_at=now, **row)
+                for item_id, row in zip(batch_ids, rows, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["item"],
+            update_fields=["model", "demand_class", "scores", "run", "chosen_at"],
+        )
+
+    try:
+        _run_batches(run, compute=compute, progress=progress)
+        _finish(run, started)
+    except BaseException as exc:
+        run.status = ForecastRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"
+        run.save(update_fields=["status", "error"])
+        raise
+    finally:
+        pool.close()
+    return run
+
+
+def prune_runs() -> int:
+    """Delete finished runs beyond the newest `FORECAST_RETENTION_RUNS` of each kind."""
+    deleted = 0
+    for kind in ForecastRun.Kind.values:
+        keep = ForecastRun.objects.filter(kind=kind).order_by("-started_at", "-id")[
+            : settings.FORECAST_RETENTION_RUNS
+        ]
+        stale = ForecastRun.objects.filter(kind=kind).exclude(
+            pk__in=list(keep.values_list("pk", flat=True))
+        )
+        stale = stale.filter(~Q(status=ForecastRun.Status.RUNNING))
+        deleted += stale.delete()[0]
+    return deleted
