@@ -108,12 +108,12 @@ class _Pool:
     def map(self, function, matrix: np.ndarray, *extra) -> list[dict]:
         if self._executor is None:
             return function((matrix, *extra))
-        blocks = np.array_split(np.arange(len(matrix)), self.n_jobs)
         jobs = []
-        for block in blocks:
+        for block in np.array_split(np.arange(len(matrix)), self.n_jobs):
             if len(block):
-                sliced = [part[block] if isinstance(part, list) else part for part in extra]
-                jobs.append((matrix[block], *sliced))
+                rows = slice(int(block[0]), int(block[-1]) + 1)  # contiguous by construction
+                sliced = [part[rows] if isinstance(part, list) else part for part in extra]
+                jobs.append((matrix[rows], *sliced))
         return [row for rows in self._executor.map(function, jobs) for row in rows]
 
     def close(self) -> None:
