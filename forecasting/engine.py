@@ -260,9 +260,9 @@ def choose_model(
 ) -> tuple[str, dict[str, float]]:
     """The candidate with the best mean score over `folds` rolling origins, and every score.
 
-    Fold k trains on everything before the last (folds - k) x holdout days and is scored on the
-    next `holdout` days; the final holdout is left out, so the daily run's backtest is not the
-    data the choice was made on.
+    Fold k (0-based) trains on everything before the last (folds - k + 1) x holdout days and is
+    scored on the next `holdout` days; the final holdout is never scored, so the daily run's
+    backtest is not the data the choice was made on.
     """
     demand_class = classify(y).demand_class
     candidates = candidates or CANDIDATES[demand_class]

@@ -65,6 +65,9 @@ class ForecastCommand(BaseCommand):
                 job = run_job(self.job_name, task, trigger=trigger)
         except JobAlreadyRunning as exc:
             raise CommandError(str(exc)) from None
+        except Exception as exc:
+            # run_job has recorded the failed run and logged the traceback.
+            raise CommandError(f"{self.label} failed: {exc}") from exc
         self.stdout.write(json.dumps(job.result, indent=2, default=str))
         if job.status != JobRun.Status.SUCCEEDED:
             raise CommandError(f"{self.label} failed: {job.error}")

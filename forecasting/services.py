@@ -203,6 +203,13 @@ def _finish(run: ForecastRun, started: float) -> None:
     run.save()
 
 
+def _fail(run: ForecastRun, exc: BaseException, started: float) -> None:
+    run.status = ForecastRun.Status.FAILED
+    run.error = f"{type(exc).__name__}: {exc}"
+    run.duration_seconds = round((run.duration_seconds or 0) + time.monotonic() - started, 3)
+    run.save(update_fields=["status", "error", "duration_seconds"])
+
+
 def run_forecast(
     *,
     history_end: date | None = None,
@@ -223,6 +230,8 @@ def run_forecast(
         config=config,
         resume=resume,
     )
+    # A resumed run keeps the settings it started with, so all its items are alike.
+    config = {**run.config, "n_jobs": config["n_jobs"]}
     pool = _Pool(config["n_jobs"])
     horizon_start = run.history_end + timedelta(days=1)
 
@@ -246,10 +255,7 @@ def run_forecast(
         _summarize(run)
         _finish(run, started)
     except BaseException as exc:
-        run.status = ForecastRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.duration_seconds = round((run.duration_seconds or 0) + time.monotonic() - started, 3)
-        run.save(update_fields=["status", "error", "duration_seconds"])
+        _fail(run, exc, started)
         raise
     finally:
         pool.close()
@@ -313,6 +319,7 @@ def run_retrain(
         config=config,
         resume=resume,
     )
+    config = {**run.config, "n_jobs": config["n_jobs"]}
     pool = _Pool(config["n_jobs"])
 
     def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
@@ -332,9 +339,7 @@ def run_retrain(
         _run_batches(run, compute=compute, progress=progress)
         _finish(run, started)
     except BaseException as exc:
-        run.status = ForecastRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.save(update_fields=["status", "error"])
+        _fail(run, exc, started)
         raise
     finally:
         pool.close()

@@ -1,0 +1,478 @@
+"""The forecast runs: batches committed one by one, resume after a crash, summary, retrain."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from forecasting import engine, services
+from forecasting.history import demand_matrix
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice
+from tests.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+END = date(2024, 6, 30)
+DAYS = 120
+HOLDOUT = 14
+
+STEADY = [9.0, 11.0] * (DAYS // 2)  # smooth, about 10 % WAPE against a forecast of 10
+JUMPS_AT_THE_END = STEADY[:-HOLDOUT] + [30.0] * HOLDOUT  # still smooth, far off in the holdout
+EVERY_THIRD_DAY = [0.0, 0.0, 5.0] * (DAYS // 3)  # intermittent: ADI 3, CV² 0
+
+
+@pytest.fixture(autouse=True)
+def _small_runs(settings):
+    settings.FORECAST_HISTORY_DAYS = DAYS
+    settings.FORECAST_HORIZON_DAYS = 10
+    settings.FORECAST_HOLDOUT_DAYS = HOLDOUT
+    settings.FORECAST_BATCH_SIZE = 2
+    settings.FORECAST_N_JOBS = 1
+    settings.FORECAST_RETRAIN_FOLDS = 2
+    settings.FORECAST_RETENTION_RUNS = 30
+
+
+def item_with_usage(values=STEADY, **fields):
+    """An item whose daily usage over the history window (ending at END) is `values`."""
+    item = ItemFactory(**fields)
+    start = END - timedelta(days=len(values) - 1)
+    DailyUsage.objects.bulk_create(
+        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
+        for day, value in enumerate(values)
+    )
+    return item
+
+
+@pytest.fixture
+def five_items():
+    return [item_with_usage() for _ in range(5)]
+
+
+def run_forecast(**kwargs) -> ForecastRun:
+    return services.run_forecast(history_end=END, **kwargs)
+
+
+def run_retrain(**kwargs) -> ForecastRun:
+    return services.run_retrain(history_end=END, **kwargs)
+
+
+def result_history(item):
+    """The demand history the runs read for `item`."""
+    return demand_matrix([item.pk], end=END, days=DAYS)[0]
+
+
+def forecast_of(run: ForecastRun, item) -> ItemForecast:
+    return ItemForecast.objects.get(run=run, item=item)
+
+
+def fail_on_call(monkeypatch, target: str, call: int) -> None:
+    """Make `forecasting.services.<target>` raise on its `call`-th call (1-based)."""
+    original = getattr(services, target)
+    calls = {"count": 0}
+
+    def failing(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == call:
+            raise RuntimeError("worker lost")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, target, failing)
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+
+def test_a_run_stores_one_forecast_per_active_item():
+    active = [item_with_usage(), item_with_usage(), item_with_usage()]
+    item_with_usage(active=False)
+
+    run = run_forecast()
+
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert sorted(run.item_forecasts.values_list("item_id", flat=True)) == [i.pk for i in active]
+
+
+def test_the_horizon_starts_the_day_after_the_history_and_spans_the_horizon_setting(settings):
+    item = item_with_usage()
+
+    run = run_forecast()
+
+    result = forecast_of(run, item)
+    assert result.horizon_start == END + timedelta(days=1)
+    assert {len(series) for series in result.points.values()} == {settings.FORECAST_HORIZON_DAYS}
+    assert set(result.points) == {"mean", "lo80", "hi80", "lo95", "hi95"}
+
+
+def test_a_result_records_the_class_model_and_backtest_accuracy():
+    item = item_with_usage()
+
+    result = forecast_of(run_forecast(), item)
+
+    assert result.demand_class == engine.DemandClass.SMOOTH
+    assert result.model == engine.DEFAULT_MODEL[engine.DemandClass.SMOOTH]
+    assert result.item_mape == pytest.approx(result.wape * 100, abs=0.01)
+    assert result.holdout_actual == pytest.approx(sum(STEADY[-HOLDOUT:]))
+
+
+def test_a_run_counts_its_items_and_batches(five_items):
+    run = run_forecast()
+
+    run.refresh_from_db()
+    assert (run.items_total, run.items_done) == (5, 5)
+    assert (run.batches_total, run.batches_done) == (3, 3)
+    assert run.last_item_id == five_items[-1].pk
+    assert run.history_end == END
+    assert run.finished_at is not None
+
+
+def test_progress_is_reported_after_every_batch(five_items):
+    seen = []
+
+    run_forecast(progress=lambda run: seen.append((run.batches_done, run.items_done)))
+
+    assert seen == [(1, 2), (2, 4), (3, 5)]
+
+
+def test_overrides_replace_the_settings_for_one_run(five_items):
+    run = run_forecast(batch_size=10, horizon_days=3)
+
+    assert (run.batches_total, run.batches_done) == (1, 1)
+    assert len(forecast_of(run, five_items[0]).points["mean"]) == 3
+    assert run.config["batch_size"] == 10
+
+
+# --- crash and resume -------------------------------------------------------------------------
+
+
+def test_a_crash_keeps_the_batches_already_committed(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+
+    with pytest.raises(RuntimeError, match="worker lost"):
+        run_forecast()
+
+    run = ForecastRun.objects.get()
+    assert run.status == ForecastRun.Status.FAILED
+    assert "worker lost" in run.error
+    assert run.last_item_id == five_items[1].pk
+    assert (run.items_done, run.batches_done) == (2, 1)
+    assert sorted(run.item_forecasts.values_list("item_id", flat=True)) == [
+        five_items[0].pk,
+        five_items[1].pk,
+    ]
+
+
+def test_a_crash_while_committing_a_batch_leaves_none_of_that_batch(monkeypatch, five_items):
+    manager = ItemForecast.objects
+    original = manager.bulk_create
+    calls = {"count": 0}
+
+    def bulk_create_then_fail(objs, *args, **kwargs):
+        created = original(objs, *args, **kwargs)
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise RuntimeError("connection dropped")
+        return created
+
+    monkeypatch.setattr(manager, "bulk_create", bulk_create_then_fail)
+
+    with pytest.raises(RuntimeError):
+        run_forecast()
+
+    run = ForecastRun.objects.get()
+    assert run.item_forecasts.count() == 2
+    assert (run.items_done, run.batches_done, run.last_item_id) == (2, 1, five_items[1].pk)
+
+
+def test_a_resumed_run_finishes_the_same_run(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    with pytest.raises(RuntimeError):
+        run_forecast()
+    failed = ForecastRun.objects.get()
+    monkeypatch.undo()
+
+    run = run_forecast(resume=True)
+
+    assert run.pk == failed.pk
+    run.refresh_from_db()
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert run.error == ""
+    assert (run.items_done, run.batches_done) == (5, 3)
+    assert sorted(run.item_forecasts.values_list("item_id", flat=True)) == [
+        item.pk for item in five_items
+    ]
+
+
+def test_a_resumed_run_does_not_recompute_the_items_already_done(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    with pytest.raises(RuntimeError):
+        run_forecast()
+    monkeypatch.undo()
+    read = []
+    original = services.demand_matrix
+    monkeypatch.setattr(
+        services,
+        "demand_matrix",
+        lambda item_ids, **kwargs: read.extend(item_ids) or original(item_ids, **kwargs),
+    )
+
+    run_forecast(resume=True)
+
+    assert read == [item.pk for item in five_items[2:]]
+
+
+def test_a_restart_replaces_the_unfinished_run(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    with pytest.raises(RuntimeError):
+        run_forecast()
+    failed = ForecastRun.objects.get()
+    monkeypatch.undo()
+
+    run = run_forecast(resume=False)
+
+    failed.refresh_from_db()
+    assert failed.status == ForecastRun.Status.REPLACED
+    assert run.pk != failed.pk
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert run.item_forecasts.count() == 5
+
+
+def test_a_finished_run_is_not_resumed(five_items):
+    first = run_forecast()
+
+    second = run_forecast(resume=True)
+
+    assert second.pk != first.pk
+    first.refresh_from_db()
+    assert first.status == ForecastRun.Status.SUCCEEDED
+
+
+def test_an_unfinished_run_of_another_history_day_is_not_resumed(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    with pytest.raises(RuntimeError):
+        run_forecast()
+    failed = ForecastRun.objects.get()
+    monkeypatch.undo()
+
+    run = services.run_forecast(history_end=END + timedelta(days=1))
+
+    assert run.pk != failed.pk
+    failed.refresh_from_db()
+    assert failed.status == ForecastRun.Status.FAILED
+
+
+# --- summary: averages, high variance, health -------------------------------------------------
+
+
+@pytest.fixture
+def mixed_items():
+    """Four steady smooth items, one smooth item far off in the holdout, two intermittent."""
+    steady = [item_with_usage(STEADY) for _ in range(4)]
+    outlier = item_with_usage(JUMPS_AT_THE_END)
+    intermittent = [item_with_usage(EVERY_THIRD_DAY) for _ in range(2)]
+    return {"steady": steady, "outlier": outlier, "intermittent": intermittent}
+
+
+def test_an_item_far_above_its_class_average_is_flagged(mixed_items):
+    run = run_forecast()
+
+    result = forecast_of(run, mixed_items["outlier"])
+    assert result.demand_class == engine.DemandClass.SMOOTH
+    assert result.is_high_variance
+    assert "smooth" in result.high_variance_reason
+    assert run.high_variance_count == 1
+
+
+def test_items_near_their_class_average_are_not_flagged(mixed_items):
+    run = run_forecast()
+
+    for item in mixed_items["steady"] + mixed_items["intermittent"]:
+        result = forecast_of(run, item)
+        assert not result.is_high_variance
+        assert result.high_variance_reason == ""
+
+
+def test_intermittent_items_are_not_flagged_for_erring_more_than_smooth_ones(settings, mixed_items):
+    run = run_forecast()
+
+    intermittent = [forecast_of(run, item) for item in mixed_items["intermittent"]]
+    # Against the run-wide average they would be outliers ...
+    limit = settings.MAPE_ITEM_THRESHOLD_MULTIPLIER * run.average_item_mape
+    assert all(r.demand_class == engine.DemandClass.INTERMITTENT for r in intermittent)
+    assert all(r.item_mape > limit for r in intermittent)
+    # ... but within their own class they are not.
+    assert not any(r.is_high_variance for r in intermittent)
+
+
+def test_the_run_averages_are_those_of_its_items(mixed_items):
+    run = run_forecast()
+
+    results = list(run.item_forecasts.all())
+    mean_item_mape = sum(r.item_mape for r in results) / len(results)
+    pooled = sum(r.wape * r.holdout_actual for r in results) / sum(
+        r.holdout_actual for r in results
+    )
+    assert run.average_item_mape == pytest.approx(mean_item_mape, abs=1e-3)
+    assert run.average_wape == pytest.approx(pooled, abs=1e-4)
+
+
+def test_health_fails_when_the_pooled_wape_exceeds_the_threshold(settings, mixed_items):
+    settings.MAPE_THRESHOLD = 1.0
+
+    run = run_forecast()
+
+    assert run.average_wape * 100 > 1.0
+    assert run.health == ForecastRun.Health.FAILING
+
+
+def test_health_passes_when_the_pooled_wape_is_within_the_threshold(settings, mixed_items):
+    settings.MAPE_THRESHOLD = 1000.0
+
+    run = run_forecast()
+
+    assert run.health == ForecastRun.Health.PASSING
+
+
+def test_health_follows_the_pooled_wape_not_the_mean_item_mape(settings):
+    # A big steady seller forecast well, and a slow seller whose percentage error runs high.
+    item_with_usage([95.0, 105.0] * (DAYS // 2))
+    item_with_usage([0.0, 0.0, 1.0] * (DAYS // 3))
+    settings.MAPE_THRESHOLD = 20.0
+
+    run = run_forecast()
+
+    assert run.average_item_mape > 20.0
+    assert run.average_wape * 100 < 20.0
+    assert run.health == ForecastRun.Health.PASSING
+
+
+def test_health_is_unknown_when_no_item_had_a_backtest():
+    item_with_usage(STEADY[:20])
+
+    run = run_forecast(history_days=20)
+
+    assert run.average_wape is None
+    assert run.health == ForecastRun.Health.UNKNOWN
+
+
+# --- retrain ----------------------------------------------------------------------------------
+
+
+def test_retrain_stores_a_model_choice_per_active_item():
+    smooth, intermittent = item_with_usage(STEADY), item_with_usage(EVERY_THIRD_DAY)
+    item_with_usage(active=False)
+
+    run = run_retrain()
+
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert run.kind == ForecastRun.Kind.RETRAIN
+    choices = {choice.item_id: choice for choice in ItemModelChoice.objects.all()}
+    assert set(choices) == {smooth.pk, intermittent.pk}
+    for item, demand_class in [
+        (smooth, engine.DemandClass.SMOOTH),
+        (intermittent, engine.DemandClass.INTERMITTENT),
+    ]:
+        choice = choices[item.pk]
+        assert choice.demand_class == demand_class
+        assert choice.model in engine.CANDIDATES[demand_class]
+        assert set(choice.scores) == set(engine.CANDIDATES[demand_class])
+        assert choice.run_id == run.pk
+
+
+def test_a_second_retrain_updates_the_choices_in_place():
+    items = [item_with_usage(), item_with_usage(EVERY_THIRD_DAY)]
+    run_retrain()
+    first_ids = set(ItemModelChoice.objects.values_list("pk", flat=True))
+
+    second = run_retrain()
+
+    assert ItemModelChoice.objects.count() == len(items)
+    assert set(ItemModelChoice.objects.values_list("pk", flat=True)) == first_ids
+    assert set(ItemModelChoice.objects.values_list("run_id", flat=True)) == {second.pk}
+
+
+def test_the_daily_run_uses_the_model_the_retrain_chose():
+    items = [item_with_usage(), item_with_usage(EVERY_THIRD_DAY)]
+    run_retrain()
+
+    run = run_forecast()
+
+    chosen = dict(ItemModelChoice.objects.values_list("item_id", "model"))
+    for item in items:
+        assert forecast_of(run, item).model == chosen[item.pk]
+
+
+def test_the_daily_run_uses_a_chosen_model_over_the_class_default():
+    item = item_with_usage()
+    default = engine.DEFAULT_MODEL[engine.DemandClass.SMOOTH]
+    other = next(name for name in engine.model_names() if name != default)
+    ItemModelChoice.objects.create(item=item, model=other, demand_class="smooth")
+
+    result = forecast_of(run_forecast(), item)
+
+    assert result.model == other
+    expected = engine.predict(other, result_history(item), 10)
+    assert result.points["mean"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_crashed_retrain_resumes_the_same_run(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    with pytest.raises(RuntimeError):
+        run_retrain()
+    failed = ForecastRun.objects.get()
+    assert failed.status == ForecastRun.Status.FAILED
+    assert ItemModelChoice.objects.count() == 2
+    monkeypatch.undo()
+
+    run = run_retrain()
+
+    assert run.pk == failed.pk
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert ItemModelChoice.objects.count() == 5
+
+
+# --- pruning ----------------------------------------------------------------------------------
+
+
+def _runs(kind: str, count: int, *, status=ForecastRun.Status.SUCCEEDED) -> list[ForecastRun]:
+    now = timezone.now()
+    return [
+        ForecastRun.objects.create(
+            kind=kind, status=status, history_end=END, started_at=now - timedelta(days=count - n)
+        )
+        for n in range(count)
+    ]
+
+
+def test_prune_keeps_the_newest_runs_of_each_kind(settings):
+    settings.FORECAST_RETENTION_RUNS = 2
+    forecasts = _runs(ForecastRun.Kind.FORECAST, 4)
+    retrains = _runs(ForecastRun.Kind.RETRAIN, 3)
+
+    deleted = services.prune_runs()
+
+    assert deleted == 3
+    assert set(ForecastRun.objects.values_list("pk", flat=True)) == {
+        run.pk for run in forecasts[-2:] + retrains[-2:]
+    }
+
+
+def test_prune_deletes_the_results_of_the_runs_it_removes(settings):
+    settings.FORECAST_RETENTION_RUNS = 1
+    item = item_with_usage()
+    run_forecast()
+    latest = run_forecast()
+
+    assert ForecastRun.objects.filter(kind=ForecastRun.Kind.FORECAST).get() == latest
+    assert set(ItemForecast.objects.values_list("run_id", flat=True)) == {latest.pk}
+    assert ItemForecast.objects.filter(item=item).count() == 1
+
+
+def test_prune_never_deletes_a_running_run(settings):
+    settings.FORECAST_RETENTION_RUNS = 1
+    (old_running,) = _runs(ForecastRun.Kind.FORECAST, 1, status=ForecastRun.Status.RUNNING)
+    _runs(ForecastRun.Kind.FORECAST, 1)
+
+    services.prune_runs()
+
+    assert ForecastRun.objects.filter(pk=old_running.pk).exists()
