@@ -23,6 +23,9 @@ _VIEWER = {
     "inventory.view_stockrecord",
     "inventory.view_stockmovement",
     "forecasting.view_dailyusage",
+    "forecasting.view_forecastrun",
+    "forecasting.view_itemforecast",
+    "forecasting.view_itemmodelchoice",
 }
 _STAFF = _VIEWER | {
     "items.add_item",

@@ -1,15 +1,36 @@
-"""Imported daily usage in the Django admin: listed, and loaded by "Import CSV", never edited.
+"""Forecasting in the Django admin: imported usage, and the forecasts, read only.
 
-Usage history comes only from files (`forecasting.imports`, the same service as
-`POST /api/usage/import` and `manage.py import_usage`), so the admin adds, changes and deletes
-nothing row by row; a wrong day is corrected by importing it again.
+- Daily usage is listed, and loaded by "Import CSV", never edited. Usage history comes only from
+  files (`forecasting.imports`, the same service as `POST /api/usage/import` and
+  `manage.py import_usage`), so the admin adds, changes and deletes nothing row by row; a wrong
+  day is corrected by importing it again.
+- Forecast runs, item forecasts and model choices are written only by the `forecast` and
+  `retrain` runs (`forecasting.services`): here they are read, never added, changed or deleted.
+  An item forecast's page draws its last 90 days of demand, the forecast and its 80%/95% bands.
 """
 
-from django.contrib import admin
+from datetime import timedelta
 
+from django.contrib import admin
+from django.utils.html import format_html
+
+from forecasting import charts, selectors
 from forecasting.imports import USAGE_CSV_COLUMNS, import_usage_csv
-from forecasting.models import DailyUsage
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice
 from inventory_project.admin_imports import CsvImportAdminMixin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable by whoever holds the view permission; nobody adds, changes or deletes."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(DailyUsage)
@@ -47,3 +68,130 @@ class DailyUsageAdmin(CsvImportAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ForecastRun)
+class ForecastRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "kind",
+        "status",
+        "duration",
+        "progress",
+        "history_end",
+        "average_item_mape",
+        "average_wape",
+        "average_mase",
+        "average_rmsse",
+        "health",
+        "high_variance_count",
+    )
+    list_filter = ("kind", "status", "health")
+    date_hierarchy = "started_at"
+    list_per_page = 100
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, run: ForecastRun) -> str:
+        if run.duration_seconds is None:
+            return "-"
+        return str(timedelta(seconds=round(run.duration_seconds)))
+
+    @admin.display(description="items done")
+    def progress(self, run: ForecastRun) -> str:
+        return f"{run.items_done} / {run.items_total}"
+
+
+class HighVarianceFilter(admin.SimpleListFilter):
+    title = "high variance"
+    parameter_name = "high_variance"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Yes"), ("no", "No"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_high_variance=self.value() == "yes")
+        return queryset
+
+
+@admin.register(ItemForecast)
+class ItemForecastAdmin(ReadOnlyAdmin):
+    list_display = (
+        "run",
+        "sku",
+        "demand_class",
+        "model",
+        "item_mape",
+        "wape",
+        "mase",
+        "is_high_variance",
+    )
+    list_filter = (HighVarianceFilter, "demand_class", "model")
+    list_select_related = ("run", "item")
+    # Exact SKUs only: the join then reads an item's forecasts through its index.
+    search_fields = ("=item__sku",)
+    search_help_text = "An exact SKU."
+    list_per_page = 100
+    show_full_result_count = False
+    # The points are drawn by `chart`, not shown as JSON.
+    fields = (
+        "run",
+        "item",
+        "chart",
+        "demand_class",
+        "adi",
+        "cv2",
+        "model",
+        "horizon_start",
+        "item_mape",
+        "mape_nonzero",
+        "wape",
+        "mase",
+        "rmsse",
+        "holdout_actual",
+        "holdout_forecast",
+        "is_high_variance",
+        "high_variance_reason",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("run", "item")
+
+    @admin.display(description="SKU", ordering="item__sku")
+    def sku(self, forecast: ItemForecast) -> str:
+        return forecast.item.sku
+
+    @admin.display(description="history and forecast")
+    def chart(self, forecast: ItemForecast) -> str:
+        history = selectors.demand_history(
+            item_id=forecast.item_id,
+            end=forecast.horizon_start - timedelta(days=1),
+            days=selectors.DEFAULT_HISTORY_DAYS,
+        )
+        png = charts.forecast_chart_png(
+            history=history,
+            forecast=selectors.forecast_series(forecast),
+            title=f"{forecast.item.sku} · {forecast.item.name} ({forecast.model})",
+        )
+        return format_html(
+            '<img src="{}" alt="Demand over the last {} days and the forecast" '
+            'style="max-width: 100%;">',
+            charts.png_data_uri(png),
+            selectors.DEFAULT_HISTORY_DAYS,
+        )
+
+
+@admin.register(ItemModelChoice)
+class ItemModelChoiceAdmin(ReadOnlyAdmin):
+    list_display = ("sku", "model", "demand_class", "chosen_at", "run")
+    list_filter = ("model", "demand_class")
+    list_select_related = ("item", "run")
+    search_fields = ("=item__sku",)
+    search_help_text = "An exact SKU."
+    list_per_page = 100
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="item__sku")
+    def sku(self, choice: ItemModelChoice) -> str:
+        return choice.item.sku

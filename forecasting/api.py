@@ -1,9 +1,134 @@
-"""The forecasting routes: for now the import of usage history."""
+"""The forecasting routes: forecasts, runs, reorder suggestions and the usage import.
 
-from drf_spectacular.utils import extend_schema_view
+`GET /api/forecasts` lists the latest forecast of every item, `GET /api/forecasts/{sku}` shows
+one with its daily points and history, `GET /api/forecasts/runs` lists the runs, and
+`GET /api/reorder-suggestions` says what to order. Reads are computed in `forecasting.selectors`;
+these views validate the query string and answer in the envelope.
+"""
 
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, viewsets
+
+from forecasting import selectors
+from forecasting.filters import ForecastFilter, ForecastRunFilter
 from forecasting.imports import import_usage_csv
+from forecasting.selectors import DEFAULT_HISTORY_DAYS, FORECAST_COLUMNS, RUN_COLUMNS
+from forecasting.serializers import (
+    ForecastDetailQuerySerializer,
+    ForecastDetailSerializer,
+    ForecastRowSerializer,
+    ForecastRunSerializer,
+    ReorderQuerySerializer,
+    ReorderSuggestionSerializer,
+)
 from inventory_project.api.imports import CsvImportApi, import_schema
+from inventory_project.api.responses import success_response
+from inventory_project.api.schema import envelope, errors
+from inventory_project.api.viewsets import ColumnsListMixin
+
+VIEW_FORECASTS = "forecasting.view_itemforecast"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The latest forecast of every item",
+        description="The items of the newest succeeded daily forecast run (an empty list before "
+        "the first), with their demand class, model and backtest accuracy; the daily points "
+        "are on `GET /api/forecasts/{sku}`. Ordered by SKU unless `ordering` says otherwise; "
+        "whole unless `limit`/`offset` page it.",
+        responses={200: ForecastRowSerializer(many=True), **errors(400)},
+    ),
+    retrieve=extend_schema(
+        summary="One item's latest forecast",
+        description="The daily forecast with its 80% and 95% intervals from the day after the "
+        "last day of history, the backtest accuracy, and the daily demand of the last "
+        f"`history_days` days ({DEFAULT_HISTORY_DAYS} unless given, at most "
+        "`FORECAST_HISTORY_DAYS`). 404 for an unknown SKU or an item not forecast yet.",
+        parameters=[
+            OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "history_days", OpenApiTypes.INT, description="Days of demand history."
+            ),
+        ],
+        responses={200: envelope(ForecastDetailSerializer), **errors(400, 404)},
+    ),
+)
+class ForecastViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = {"GET": VIEW_FORECASTS}
+    columns = FORECAST_COLUMNS
+    filterset_class = ForecastFilter
+    ordering_fields = ["sku", "item_mape", "wape"]
+    ordering = ["sku"]
+    lookup_field = "sku"
+    serializer_class = ForecastRowSerializer
+
+    def get_queryset(self):
+        return selectors.latest_forecasts()
+
+    def retrieve(self, request, sku: str):
+        maximum = settings.FORECAST_HISTORY_DAYS
+        query = ForecastDetailQuerySerializer(data=request.query_params, max_history_days=maximum)
+        query.is_valid(raise_exception=True)
+        history_days = query.validated_data.get("history_days", min(DEFAULT_HISTORY_DAYS, maximum))
+        return success_response(selectors.forecast_detail(sku=sku, history_days=history_days))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Forecast runs",
+        description="Daily forecasts and weekly retrains, newest first, with their progress, "
+        "averages and health; whole unless `limit`/`offset` page it.",
+        responses={200: ForecastRunSerializer(many=True), **errors(400)},
+    )
+)
+class ForecastRunViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = {"GET": "forecasting.view_forecastrun"}
+    columns = RUN_COLUMNS
+    filterset_class = ForecastRunFilter
+    ordering_fields = ["started_at"]
+    ordering = ["-started_at", "-id"]
+    serializer_class = ForecastRunSerializer
+
+    def get_queryset(self):
+        return selectors.forecast_runs()
+
+
+class ReorderSuggestionApi(generics.GenericAPIView):
+    required_permissions = {"GET": VIEW_FORECASTS}
+    serializer_class = ReorderSuggestionSerializer
+    # The rows are computed, not a queryset: no filters or ordering apply, only paging.
+    filter_backends = []
+
+    @extend_schema(
+        summary="Reorder suggestions",
+        description="The active items to order now, from the latest forecast: reorder point = "
+        "forecast demand over the lead time + safety stock (the 95% upper bound minus the "
+        "mean over the lead time); suggested when on hand is at or below the larger of the "
+        "reorder point and `reorder_min`, for the quantity up to the target level (the largest "
+        "of `reorder_max`, `par_level`, and the reorder point plus the demand over "
+        "`REORDER_REVIEW_DAYS`). Most urgent first; whole unless `limit`/`offset` page it.",
+        parameters=[
+            OpenApiParameter(
+                "lead_time_days",
+                OpenApiTypes.INT,
+                description="Days from order to delivery (`REORDER_LEAD_TIME_DAYS` unless "
+                "given; at most the forecast horizon).",
+            )
+        ],
+        responses={200: ReorderSuggestionSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        query = ReorderQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.reorder_suggestions(
+            lead_time_days=query.validated_data.get("lead_time_days")
+        )
+        page = self.paginate_queryset(rows)
+        if page is not None:
+            return self.get_paginated_response(page)
+        return success_response(rows, count=len(rows))
 
 
 @extend_schema_view(

@@ -347,15 +347,18 @@ def run_retrain(
 
 
 def prune_runs() -> int:
-    """Delete finished runs beyond the newest `FORECAST_RETENTION_RUNS` of each kind."""
+    """Delete finished runs beyond the newest `FORECAST_RETENTION_RUNS` of each kind.
+
+    The newest succeeded run of each kind is always kept, however many failed runs came after
+    it: it is what the forecast routes serve.
+    """
     deleted = 0
     for kind in ForecastRun.Kind.values:
-        keep = ForecastRun.objects.filter(kind=kind).order_by("-started_at", "-id")[
-            : settings.FORECAST_RETENTION_RUNS
-        ]
-        stale = ForecastRun.objects.filter(kind=kind).exclude(
-            pk__in=list(keep.values_list("pk", flat=True))
+        runs = ForecastRun.objects.filter(kind=kind).order_by("-started_at", "-id")
+        keep = set(runs.values_list("pk", flat=True)[: settings.FORECAST_RETENTION_RUNS])
+        keep.update(
+            runs.filter(status=ForecastRun.Status.SUCCEEDED).values_list("pk", flat=True)[:1]
         )
-        stale = stale.filter(~Q(status=ForecastRun.Status.RUNNING))
+        stale = runs.exclude(pk__in=keep).filter(~Q(status=ForecastRun.Status.RUNNING))
         deleted += stale.delete()[0]
     return deleted

@@ -6,4 +6,21 @@ from forecasting import api
 
 urlpatterns = [
     re_path(r"^usage/import/?$", api.UsageImportApi.as_view(), name="usage-import"),
+    re_path(r"^forecasts/?$", api.ForecastViewSet.as_view({"get": "list"}), name="forecast-list"),
+    # Before the detail route: "runs" is reserved, never a SKU.
+    re_path(
+        r"^forecasts/runs/?$",
+        api.ForecastRunViewSet.as_view({"get": "list"}),
+        name="forecast-run-list",
+    ),
+    re_path(
+        r"^forecasts/(?P<sku>[^/]+)/?$",
+        api.ForecastViewSet.as_view({"get": "retrieve"}),
+        name="forecast-detail",
+    ),
+    re_path(
+        r"^reorder-suggestions/?$",
+        api.ReorderSuggestionApi.as_view(),
+        name="reorder-suggestions",
+    ),
 ]

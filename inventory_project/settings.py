@@ -270,6 +270,10 @@ MAPE_THRESHOLD = env.float("MAPE_THRESHOLD", default=20.0)
 # An item is high-variance when its item_mape exceeds this x the average of its demand class.
 MAPE_ITEM_THRESHOLD_MULTIPLIER = env.float("MAPE_ITEM_THRESHOLD_MULTIPLIER", default=1.5)
 MAX_HIGH_VARIANCE_ITEMS_IN_REPORT = env.int("MAX_HIGH_VARIANCE_ITEMS_IN_REPORT", default=10)
+# Reorder suggestions (forecasting.selectors): days from ordering to delivery (a request may
+# name its own), and the days an order must last after it arrives, until the next review.
+REORDER_LEAD_TIME_DAYS = env.int("REORDER_LEAD_TIME_DAYS", default=2)
+REORDER_REVIEW_DAYS = env.int("REORDER_REVIEW_DAYS", default=7)
 
 # --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the

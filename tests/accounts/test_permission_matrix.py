@@ -1,11 +1,12 @@
 """Every route x {anonymous, viewer, staff, admin}: the status the role table promises, and a
 denied write that changed nothing."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from forecasting.models import DailyUsage
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast
 from inventory.models import Location, StockMovement, StockRecord
 from inventory.services import stock_receive
 from inventory_project.models import JobRun
@@ -56,6 +57,10 @@ ROUTES = [
     ("post", "/api/inventory/import", "sku,location,quantity\nSKU-1001,WALK-IN,7\n", "staff", 200),
     ("post", "/api/usage/import", "date,sku,quantity\n2025-01-01,SKU-1001,3\n", "staff", 200),
     ("post", "/jobs/maintenance", None, "admin", 200),
+    ("get", "/api/forecasts", None, "viewer", 200),
+    ("get", "/api/forecasts/runs", None, "viewer", 200),
+    ("get", "/api/forecasts/SKU-1001", None, "viewer", 200),
+    ("get", "/api/reorder-suggestions", None, "viewer", 200),
 ]
 
 
@@ -65,6 +70,19 @@ def world():
     walk_in = LocationFactory(code="WALK-IN")
     LocationFactory(code="FREEZER")
     stock_receive(item=item, location=walk_in, quantity=Decimal(10))
+    run = ForecastRun.objects.create(
+        kind=ForecastRun.Kind.FORECAST,
+        status=ForecastRun.Status.SUCCEEDED,
+        history_end=date(2025, 1, 31),
+    )
+    ItemForecast.objects.create(
+        run=run,
+        item=item,
+        demand_class="smooth",
+        model="seasonal_es",
+        horizon_start=date(2025, 2, 1),
+        points=dict.fromkeys(("mean", "lo80", "hi80", "lo95", "hi95"), [1.0, 1.0]),
+    )
 
 
 def _client(role, anon_client):

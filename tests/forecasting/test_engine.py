@@ -380,3 +380,14 @@ def test_a_noiseless_weekly_pattern_leaves_mase_unscaled_and_keeps_the_default()
 
     assert set(scores.values()) == {math.inf}
     assert best == engine.DEFAULT_MODEL[DemandClass.SMOOTH]
+
+
+def test_a_series_too_short_for_a_holdout_still_gets_an_interval_from_its_spread():
+    y = np.array([0.0, 4.0, 2.0, 6.0, 3.0, 5.0, 1.0, 3.0])
+
+    result = engine.forecast_item(y, horizon=5, holdout=28)
+
+    assert result.accuracy is None
+    low, high = result.intervals[95]
+    assert (high > result.mean).all()
+    assert (low <= result.mean).all()

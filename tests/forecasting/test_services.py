@@ -476,3 +476,18 @@ def test_prune_never_deletes_a_running_run(settings):
     services.prune_runs()
 
     assert ForecastRun.objects.filter(pk=old_running.pk).exists()
+
+
+def test_prune_keeps_the_latest_succeeded_run_behind_newer_failed_ones(settings):
+    settings.FORECAST_RETENTION_RUNS = 2
+    (good,) = _runs(ForecastRun.Kind.FORECAST, 1)
+    good.started_at = timezone.now() - timedelta(days=30)  # older than all the failed ones
+    good.save(update_fields=["started_at"])
+    failed = _runs(ForecastRun.Kind.FORECAST, 3, status=ForecastRun.Status.FAILED)
+
+    services.prune_runs()
+
+    assert set(ForecastRun.objects.values_list("pk", flat=True)) == {
+        good.pk,
+        *(run.pk for run in failed[-2:]),
+    }
