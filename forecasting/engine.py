@@ -6,6 +6,11 @@ rolling-origin cross-validation, and score accuracy.
 Everything here works on one item's daily demand as a NumPy array (oldest day first, zeros on
 days without demand); the services in `forecasting.services` feed it and store the results.
 
+Until the weekly retrain chooses otherwise, smooth and erratic items get `weekday_mean` and
+intermittent and lumpy ones `weekday_ses`: a weekday profile shrunk toward a flat week by how
+little the item sells, times a recent level with promotion peaks capped, or times exponential
+smoothing. Neither costs more than a fraction of a millisecond a fit.
+
 Accuracy (see `Accuracy`), and which measure decides what:
 
 - `wape` = sum|error| / sum(actual) over the holdout. `item_mape` (the column v20 called MAPE)
@@ -36,8 +41,8 @@ BASELINE_WINDOW = 28  # v20's forecast: the mean of the last 28 days
 # flat week by 1 + PROFILE_PRIOR / (mean daily demand) pseudo-weeks.
 PROFILE_WEEKS = 52
 PROFILE_PRIOR = 20.0
-# `weekday_mean`'s level: the last LEVEL_DAYS deseasonalised days, each capped at
-# q3 + LEVEL_FENCE x IQR (a promotion's peak must not lift the next month's forecast).
+# `weekday_mean`'s level: the last LEVEL_DAYS days, peaks above q3 + LEVEL_FENCE x IQR (of the
+# days over their weekday's profile) capped: a promotion must not lift the next month's forecast.
 LEVEL_DAYS = 56
 LEVEL_FENCE = 2.0
 
@@ -93,8 +98,9 @@ def _weekday_profile(y: np.ndarray) -> np.ndarray | None:
     flat week: each weekday's ratio counts 1 + PROFILE_PRIOR / m pseudo-weeks of exactly 1
     besides its real weeks, where m is the mean daily demand. A fast mover's profile is then
     nearly what it sold; a slow mover's, where a weekday's total is mostly noise, stays close to
-    flat (the prior is the noise of a Poisson count divided by the spread of real profiles).
-    None without two whole weeks or without demand.
+    flat. (A week's evidence on a ratio has the variance of a Poisson day, about 1/m, and real
+    weekday ratios vary by about 0.05 around 1: the two balance at about 20/m weeks.) None
+    without two whole weeks or without demand.
     """
     days = min(PROFILE_WEEKS * SEASON_LENGTH, len(y) - len(y) % SEASON_LENGTH)
     if days < 2 * SEASON_LENGTH:
@@ -127,20 +133,29 @@ def _deseasonalised(
     return predict
 
 
-def _capped_mean(y: np.ndarray, horizon: int) -> np.ndarray:
-    """The mean of the last `LEVEL_DAYS` days, each capped at the upper fence.
+def _weekday_mean(y: np.ndarray, horizon: int) -> np.ndarray:
+    """The weekday profile times the level of the last `LEVEL_DAYS` days, peaks capped.
 
-    The fence is q3 + LEVEL_FENCE x max(IQR, sqrt(q3)): the square root keeps ordinary count
-    noise of a slow mover below it; what lies above is a promotion or a one-off order, which
-    the months ahead will not repeat.
+    Each day is divided by its weekday's profile value, capped at the upper fence
+    q3 + LEVEL_FENCE x max(IQR, sqrt(q3)) of those ratios and multiplied back; the level is the
+    capped days' total over their profile values' total. Over whole weeks that is their mean,
+    so the forecast keeps the recent volume even where the (shrunk) profile is flatter than the
+    demand. The square root keeps a slow mover's ordinary count noise below the fence; what lies
+    above is a promotion or a one-off order, which the weeks ahead will not repeat.
     """
     recent = y[-LEVEL_DAYS:]
     if len(recent) == 0:
         return np.zeros(horizon)
-    q1, q3 = np.quantile(recent, [0.25, 0.75])
+    profile = _weekday_profile(y)
+    if profile is None:
+        profile = np.ones(SEASON_LENGTH)
+    position = np.arange(len(y) + horizon) % SEASON_LENGTH
+    weights = profile[position[len(y) - len(recent) : len(y)]]
+    ratio = recent / weights
+    q1, q3 = np.quantile(ratio, [0.25, 0.75])
     if q3 > 0:
-        recent = np.minimum(recent, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3)))
-    return np.full(horizon, float(recent.mean()))
+        recent = np.minimum(ratio, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3))) * weights
+    return float(recent.sum() / weights.sum()) * profile[position[len(y) :]]
 
 
 def _models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
@@ -160,9 +175,9 @@ def _models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
 
     return {
         # The weekday profile times a recent level without promotion peaks: the default for
-        # smooth and erratic items. As good as the smoothing models below on weekly demand,
-        # more robust to one-off peaks, and costs a tenth of a millisecond.
-        "weekday_mean": _deseasonalised(_capped_mean),
+        # smooth and erratic items. On weekly demand at least as accurate as the seasonal
+        # smoothing models below, unmoved by one-off peaks, and a tenth of a millisecond a fit.
+        "weekday_mean": _weekday_mean,
         # The weekday profile times simple exponential smoothing with its smoothing weight fit
         # by squared error: the default for intermittent and lumpy items, where it follows
         # ramp-ups and declines sooner than a window or Croston-type model does.
@@ -200,13 +215,15 @@ def models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
 
 
 BASELINE_MODEL = "mean28"
-# What the weekly retrain chooses from. Few and cheap: on 10,000 simulated SKUs
-# (bench/bench_forecast.py) rolling-origin CV over three 28-day folds cannot tell near-equal
-# models apart, so every extra candidate mostly adds chances to pick a worse one by luck. Not
-# chosen, though still registered: ets (20 ms a fit, 100 times the others, and no more accurate
-# than weekday_mean on weekly demand; the daily run refits twice per item), seasonal_window and
-# seasonal_naive (too few weeks for daily noise), croston_sba, adida and imapa (lower RMSSE
-# than the baseline in no class, and croston_sba forecasts 15% too little).
+# What the weekly retrain chooses from: few and cheap. On the benchmark's 10,000 SKUs
+# (bench/bench_forecast.py) cross-validation over three 28-day folds cannot tell near-equal
+# models apart, so each extra candidate mostly adds a chance to pick a worse one by luck; the
+# baseline stays in as the fallback where neither profile model fits. Registered but not
+# candidates: ets (20 ms a fit, a hundred times the others, twice per item in the daily run;
+# less accurate than weekday_mean for smooth items, only a little ahead of weekday_ses in RMSSE
+# for intermittent ones), seasonal_window and seasonal_naive (a few weeks' days are too noisy),
+# croston_sba, adida and imapa (no lower RMSSE than the baseline in any class there, and
+# croston_sba forecasts some 15% too little).
 SMOOTH_CANDIDATES = ("weekday_mean", "seasonal_es", "mean28")
 INTERMITTENT_CANDIDATES = ("weekday_ses", "ses", "tsb", "mean28")
 CANDIDATES: dict[DemandClass, tuple[str, ...]] = {
