@@ -274,7 +274,13 @@ def _finite(value: float) -> float | None:
 
 
 def accuracy(actual: np.ndarray, forecast: np.ndarray, history: np.ndarray) -> Accuracy:
-    """Score `forecast` against `actual`; `history` (before them) gives MASE's and RMSSE's scale."""
+    """Score `forecast` against `actual`; `history` (before them) gives MASE's and RMSSE's scale.
+
+    As in the M5 competition, the scale is measured from the first day with demand: the zeros
+    before an item's launch are not part of its variability.
+    """
+    if history.any():
+        history = history[int(np.argmax(history > 0)) :]
     error = forecast - actual
     absolute = np.abs(error)
     total = float(actual.sum())

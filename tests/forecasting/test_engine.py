@@ -124,11 +124,11 @@ def test_fewer_than_two_days_with_demand_is_insufficient():
 #   WAPE = 4 / 6
 #   MAPE over non-zero days: day 2 |−2| / 4 = 50 %, day 3 0 / 2 = 0 %  -> 25 %
 #   MAE = 1; MSE = (1 + 4 + 0 + 1) / 4 = 1.5
-#   weekly seasonal-naive scale: history[7:] - history[:2] = [4 - 0, 0 - 2] -> mean |.| = 3
-#   one-step naive squared scale: diffs [2, -2, 2, -2, 2, -2, 4, -4] -> (6 x 4 + 2 x 16) / 8 = 7
-#   MASE = 1 / 3; RMSSE = sqrt(1.5 / 7)
+#   weekly seasonal-naive scale: history[7:] - history[:2] = [0 - 2, 2 - 0] -> mean |.| = 2
+#   one-step naive squared scale: diffs [-2, 2, -2, 2, -2, 4, -4, 2] -> (6 x 4 + 2 x 16) / 8 = 7
+#   MASE = 1 / 2; RMSSE = sqrt(1.5 / 7)
 
-HISTORY = np.array([0.0, 2, 0, 2, 0, 2, 0, 4, 0])
+HISTORY = np.array([2.0, 0, 2, 0, 2, 0, 4, 0, 2])
 ACTUAL = np.array([0.0, 4, 2, 0])
 FORECAST = np.array([1.0, 2, 2, 1])
 
@@ -142,11 +142,21 @@ def test_mape_nonzero_averages_only_the_days_with_demand():
 
 
 def test_mase_is_scaled_by_the_in_sample_weekly_seasonal_naive_error():
-    assert engine.accuracy(ACTUAL, FORECAST, HISTORY).mase == pytest.approx(1 / 3)
+    assert engine.accuracy(ACTUAL, FORECAST, HISTORY).mase == pytest.approx(0.5)
 
 
 def test_rmsse_is_scaled_by_the_in_sample_one_step_naive_squared_error():
     assert engine.accuracy(ACTUAL, FORECAST, HISTORY).rmsse == pytest.approx(math.sqrt(1.5 / 7))
+
+
+def test_the_scale_is_measured_from_the_first_day_with_demand():
+    # The zeros before launch are left out: the same history after 5 leading zeros scores the
+    # same (weekly scale 2, one-step squared scale 7, as above).
+    launched_later = np.concatenate([np.zeros(5), HISTORY])
+
+    result = engine.accuracy(ACTUAL, FORECAST, launched_later)
+
+    assert (result.mase, result.rmsse) == (pytest.approx(0.5), pytest.approx(math.sqrt(1.5 / 7)))
 
 
 def test_accuracy_carries_the_actual_and_forecast_totals():
