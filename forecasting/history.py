@@ -1,9 +1,10 @@
 """Daily demand history per item: the ledger's issues plus imported usage, zero-filled.
 
 Demand on a day is what left the shelves: the sum of the item's `issue` movements that day (in
-the server's time zone), over all locations. Imported usage (`DailyUsage`, summed over its
-locations) is the record kept elsewhere, before the system or at a point of sale: on a day it
-covers it replaces the ledger's figure, so the two are never added up twice.
+the server's time zone), over all locations. Imported usage (`DailyUsage`) is the record kept
+elsewhere, before the system or at a point of sale: on a day it covers it replaces the ledger's
+figure, so the two are never added up twice. A usage row of the item as a whole (no location)
+is that day's full figure; otherwise the day's per-location rows are added up.
 """
 
 from datetime import date, timedelta
@@ -46,12 +47,23 @@ def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
         matrix[row_of[item_id], (day - start).days] += -float(quantity)
     usage = (
         DailyUsage.objects.filter(item_id__in=item_ids, date__gte=start, date__lte=end)
-        .values_list("item_id", "date")
+        .values_list("item_id", "date", "location_id")
         .annotate(quantity=Sum("quantity"))
         .order_by()
     )
-    for item_id, day, quantity in usage:
-        matrix[row_of[item_id], (day - start).days] = float(quantity)
+    per_location: dict[tuple[int, int], float] = {}
+    item_wide: dict[tuple[int, int], float] = {}
+    for item_id, day, location_id, quantity in usage:
+        cell = (row_of[item_id], (day - start).days)
+        if location_id is None:
+            item_wide[cell] = float(quantity)
+        else:
+            per_location[cell] = per_location.get(cell, 0.0) + float(quantity)
+    # The item's usage as a whole is the full figure of that day: it wins over per-location
+    # rows of the same day, which it already includes.
+    per_location.update(item_wide)
+    for (row, column), quantity in per_location.items():
+        matrix[row, column] = quantity
     # A reversed issue (an adjustment is not an issue) cannot make demand negative, but a
     # correction booked as a negative issue could: demand is never below zero.
     np.clip(matrix, 0.0, None, out=matrix)

@@ -132,7 +132,8 @@ class ItemForecast(models.Model):
     high_variance_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
-        ordering = ["run_id", "item_id"]
+        # Newest run first: the admin opens on the latest results.
+        ordering = ["-run_id", "item_id"]
         constraints = [
             models.UniqueConstraint(fields=["run", "item"], name="item_forecast_run_item_uniq")
         ]

@@ -114,8 +114,9 @@ class ReorderSuggestionSerializer(serializers.Serializer):
     suggested_quantity = _quantity()
     order_by = serializers.DateField(
         allow_null=True,
-        help_text="First day the projected stock falls below the safety stock (today if "
-        "it already is); null if not within the forecast.",
+        help_text="The last day to place the order: lead_time_days before the first day the "
+        "projected stock falls below the safety stock, never before today (today if it "
+        "already is below); null if that does not happen within the forecast.",
     )
     days_of_cover = serializers.FloatField(
         allow_null=True, help_text="On hand / average daily forecast; null without demand."

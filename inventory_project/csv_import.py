@@ -113,13 +113,20 @@ def parse_decimal(
     return number
 
 
+# Dates before this are typing errors (a year of 0024 for 2024), not stock history.
+EARLIEST_YEAR = 1900
+
+
 def parse_iso_date(value: str, *, field: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise RowInvalid(
             field, f"{field} must be an ISO date (YYYY-MM-DD), not {value!r}."
         ) from None
+    if day.year < EARLIEST_YEAR:
+        raise RowInvalid(field, f"{field} {value!r} is before {EARLIEST_YEAR}.")
+    return day
 
 
 def parse_iso_datetime(value: str, *, field: str) -> datetime:
@@ -131,6 +138,8 @@ def parse_iso_datetime(value: str, *, field: str) -> datetime:
             field,
             f"{field} must be an ISO date-time (YYYY-MM-DDTHH:MM[:SS][±HH:MM]), not {value!r}.",
         ) from None
+    if moment.year < EARLIEST_YEAR:
+        raise RowInvalid(field, f"{field} {value!r} is before {EARLIEST_YEAR}.")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

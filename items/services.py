@@ -22,8 +22,9 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
-# /api/items/import and /api/items/export are routes, so no item may be addressed by these.
-RESERVED_SKUS = frozenset({"import", "export"})
+# /api/items/import, /api/items/export and /api/forecasts/runs are routes: no item may be
+# addressed by these.
+RESERVED_SKUS = frozenset({"import", "export", "runs"})
 
 
 def normalize_sku(raw: str) -> str:

@@ -9,6 +9,7 @@ The body is handed to the importer as the request's own stream, never read whole
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -48,6 +49,9 @@ class ImportOptions(serializers.Serializer):
         strict = StrictBooleanField(required=False)
         values = {}
         for name in self.fields:
+            if len(data.getlist(name)) > 1:
+                # Ambiguous (?dry_run=true&dry_run=false): never guess towards writing.
+                raise serializers.ValidationError({name: ["Given more than once."]})
             try:
                 values[name] = bool(strict.clean(data.get(name)))
             except Exception:
@@ -114,10 +118,25 @@ def import_schema(*, summary: str, description: str):
                 description="A file that cannot be read (missing column, not UTF-8, ...), a bad "
                 "parameter, or an atomic import with bad rows (nothing written).",
             ),
+            411: OpenApiResponse(description="A chunked body: send a Content-Length."),
             413: OpenApiResponse(description="Larger than `IMPORT_MAX_BYTES`."),
             415: OpenApiResponse(description="Neither a CSV body nor a multipart upload."),
         },
     )
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_detail = "Send the CSV with a Content-Length header (chunked bodies are not read)."
+    default_code = "length_required"
+
+
+def _charset(parameters: str) -> str:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return ""
 
 
 def _too_large(size: int) -> None:
@@ -134,9 +153,13 @@ def csv_upload(request):
     except ValueError:
         raise exceptions.ParseError("Invalid Content-Length header.") from None
     _too_large(declared)
-    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    media_type, _, parameters = (request.content_type or "").partition(";")
+    media_type = media_type.strip().lower()
     if media_type == "multipart/form-data":
-        files = django_request.FILES
+        try:
+            files = django_request.FILES
+        except MultiPartParserError as exc:
+            raise exceptions.ParseError(f"Malformed multipart body: {exc}") from None
         upload = files.get("file") or (next(iter(files.values())) if len(files) == 1 else None)
         if upload is None:
             raise CsvFileError("Attach the CSV as a multipart file field named 'file'.")
@@ -146,6 +169,17 @@ def csv_upload(request):
         finally:
             upload.close()
         return
+    charset = _charset(parameters)
+    if charset not in ("", "utf-8", "utf8", "us-ascii"):
+        raise CsvFileError(
+            f"The body is declared as {charset}; imports read UTF-8 only. Save the file as "
+            '"CSV UTF-8" and send it again.',
+            code="invalid_encoding",
+        )
+    chunked = "chunked" in django_request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and media_type in CSV_MEDIA_TYPES:
+        # WSGI hands a body without a length over as empty: say so, not "the file is empty".
+        raise LengthRequired()
     if media_type not in CSV_MEDIA_TYPES:
         raise exceptions.UnsupportedMediaType(
             media_type or "none",
