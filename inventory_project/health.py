@@ -1,8 +1,9 @@
 """Health: liveness (`/api/health`, touches nothing) and readiness (`/api/health/status`).
 
 Readiness really checks: a query on the database, a PING to Redis when one is configured, the
-migrations not yet applied, and the last run of every job. It answers 503 when the database
-cannot be reached; a Redis outage only degrades it (the app serves from the database).
+migrations not yet applied, the last run of every job and the watchdog's open alerts. It answers
+503 when the database cannot be reached; a Redis outage only degrades it (the app serves from the
+database).
 """
 
 from django.apps import apps
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 SERVICE_NAME = "inventory-backend"
+ALERTS_SHOWN = 20
 
 
 class LivenessApi(APIView):
@@ -88,6 +90,20 @@ def _jobs() -> dict:
         return {}
 
 
+def _alerts() -> list[dict]:
+    # Open alerts only (the watchdog resolves them when their cause is gone), newest first.
+    from inventory_project.models import Alert
+
+    try:
+        return list(
+            Alert.objects.filter(resolved_at__isnull=True).values(
+                "id", "kind", "message", "details", "created_at"
+            )[:ALERTS_SHOWN]
+        )
+    except DatabaseError:
+        return []
+
+
 def _features() -> dict:
     return {
         "redis_cache": bool(settings.REDIS_URL),
@@ -132,5 +148,6 @@ class ReadinessApi(APIView):
             "migrations": {"pending": pending},
             "jobs": _jobs() if database["connected"] else {},
             "features": _features(),
+            "alerts": _alerts() if database["connected"] else [],
         }
         return Response(body, status=200 if database["connected"] else 503)

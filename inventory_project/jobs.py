@@ -134,6 +134,30 @@ def run_job(
     return run
 
 
+def mark_stale_runs_dead(now=None) -> list[JobRun]:
+    """Mark every running run silent for `JOB_STALE_SECONDS` dead and free its lock.
+
+    `_acquire` only takes over a stale lock when the same job starts again; the watchdog calls
+    this so a run that died stays visible as dead, and its lock free, before then.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    dead = []
+    with transaction.atomic():
+        stale = JobRun.objects.select_for_update().filter(
+            status=JobRun.Status.RUNNING, heartbeat_at__lt=cutoff
+        )
+        for run in stale:
+            run.status = JobRun.Status.DEAD
+            run.finished_at = now
+            run.error = f"No heartbeat since {run.heartbeat_at}; marked dead by the watchdog."
+            run.save(update_fields=["status", "finished_at", "error"])
+            JobLock.objects.filter(name=run.name, run=run).update(holder="", run=None)
+            logger.warning("Job %s: run %s marked dead (no heartbeat)", run.name, run.pk)
+            dead.append(run)
+    return dead
+
+
 def last_runs(*, status: str | None = None) -> dict[str, dict]:
     """The latest run of each job (of that status, if given), for health and metrics."""
     runs = JobRun.objects.filter(status=status) if status else JobRun.objects.all()

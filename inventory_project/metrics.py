@@ -124,8 +124,15 @@ class JobRunCollector:
         yield from (last_success, duration, outcome)
 
 
+# Gauges read from the database at scrape time (the same for every worker, so not summed).
 _JOB_REGISTRY = CollectorRegistry(auto_describe=False)
 _JOB_REGISTRY.register(JobRunCollector())
+
+
+def register_database_collector(collector) -> None:
+    """Add an app's collector of database-read gauges to `/metrics` (apps call it in ready())."""
+    if collector not in _JOB_REGISTRY._collector_to_names:
+        _JOB_REGISTRY.register(collector)
 
 
 def _scrape_allowed(request) -> bool:

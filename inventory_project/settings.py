@@ -165,12 +165,35 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 # A job whose heartbeat is older than this is presumed dead; its lock may be taken over.
 SCHEDULER_WATCHDOG_TIMEOUT_MS = env.int("SCHEDULER_WATCHDOG_TIMEOUT_MS", default=120000)
 JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
+# The watchdog (`manage.py watchdog`) re-runs the daily forecast once it is 1.5 x this late.
+FORECAST_INTERVAL_HOURS = env.int("FORECAST_INTERVAL_HOURS", default=24)
+# Consecutive daily forecasts with failing health before the watchdog raises an alert.
+MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=3)
 
 # --- Cron (django-crontab: `manage.py crontab add`) --------------------------------------------
-# Each entry runs a management command; the commands take their own locks and record their runs.
+# Each entry runs management commands; the commands take their own locks and record their runs.
+# The daily line runs the maintenance, then the forecast (which reads what it leaves behind).
 CRON_DAILY = env.str("CRON_DAILY", default="5 2 * * *")
+CRON_RETRAIN = env.str("CRON_RETRAIN", default="0 4 * * 0")
+CRON_REPORT = env.str("CRON_REPORT", default="20 2 * * *")
+CRON_WATCHDOG = env.str("CRON_WATCHDOG", default="*/5 * * * *")
 CRONJOBS = [
-    (CRON_DAILY, "inventory_project.cron.run_command", ["maintenance", "--trigger", "cron"]),
+    (
+        CRON_DAILY,
+        "inventory_project.cron.run_commands",
+        [["maintenance", "--trigger", "cron"], ["forecast", "--trigger", "cron", "--no-progress"]],
+    ),
+    (
+        CRON_RETRAIN,
+        "inventory_project.cron.run_command",
+        ["retrain", "--trigger", "cron", "--no-progress"],
+    ),
+    (
+        CRON_REPORT,
+        "inventory_project.cron.run_command",
+        ["send_forecast_report", "--trigger", "cron"],
+    ),
+    (CRON_WATCHDOG, "inventory_project.cron.run_command", ["watchdog", "--trigger", "cron"]),
 ]
 # Jobs lock themselves in the database (across hosts); django-crontab's file lock adds nothing.
 CRONTAB_LOCK_JOBS = False
@@ -270,6 +293,28 @@ MAPE_THRESHOLD = env.float("MAPE_THRESHOLD", default=20.0)
 # An item is high-variance when its item_mape exceeds this x the average of its demand class.
 MAPE_ITEM_THRESHOLD_MULTIPLIER = env.float("MAPE_ITEM_THRESHOLD_MULTIPLIER", default=1.5)
 MAX_HIGH_VARIANCE_ITEMS_IN_REPORT = env.int("MAX_HIGH_VARIANCE_ITEMS_IN_REPORT", default=10)
+
+# --- E-mail (the daily forecast report) ----------------------------------------------------
+# With no SMTP host in development, mail is printed to the console instead of being sent.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default=(
+        "django.core.mail.backends.console.EmailBackend"
+        if DEBUG and not EMAIL_HOST
+        else "django.core.mail.backends.smtp.EmailBackend"
+    ),
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# Seconds to wait for the SMTP server: a hung server must not hold the job's lock for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory@localhost")
+REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
+# Lots expiring within this many days are listed among the report's stock alerts.
+REPORT_EXPIRING_DAYS = env.int("REPORT_EXPIRING_DAYS", default=7)
 # Reorder suggestions (forecasting.selectors): days from ordering to delivery (a request may
 # name its own), and the days an order must last after it arrives, until the next review.
 REORDER_LEAD_TIME_DAYS = env.int("REORDER_LEAD_TIME_DAYS", default=2)

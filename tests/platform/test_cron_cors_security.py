@@ -1,5 +1,6 @@
 """Cron registration, CORS, and a production configuration that passes `check --deploy`."""
 
+import json
 import os
 import secrets
 import stat
@@ -28,10 +29,36 @@ def crontab_stand_in(tmp_path, settings):
     return table
 
 
-def test_the_maintenance_schedule_comes_from_the_environment_default():
-    schedules = {job[2][0]: job[0] for job in django_settings.CRONJOBS}
+def _schedules() -> dict[str, str]:
+    """Command name -> its cron schedule, for single and multi-command cron lines."""
+    schedules = {}
+    for schedule, _function, args in django_settings.CRONJOBS:
+        commands = args if isinstance(args[0], list) else [args]
+        schedules.update({command[0]: schedule for command in commands})
+    return schedules
 
-    assert schedules["maintenance"] == "5 2 * * *"
+
+def test_the_maintenance_schedule_comes_from_the_environment_default():
+    assert _schedules()["maintenance"] == "5 2 * * *"
+
+
+def test_the_daily_forecast_runs_on_the_maintenance_line_after_it():
+    (daily,) = [job for job in django_settings.CRONJOBS if job[0] == django_settings.CRON_DAILY]
+
+    assert [command[0] for command in daily[2]] == ["maintenance", "forecast"]
+
+
+def test_the_retrain_runs_weekly_on_sunday_mornings():
+    assert _schedules()["retrain"] == "0 4 * * 0"
+
+
+def test_the_report_and_the_watchdog_have_their_schedules():
+    schedules = _schedules()
+
+    assert (schedules["send_forecast_report"], schedules["watchdog"]) == (
+        "20 2 * * *",
+        "*/5 * * * *",
+    )
 
 
 def test_crontab_add_registers_every_job(crontab_stand_in):
@@ -78,6 +105,39 @@ def test_a_scheduled_command_that_fails_exits_non_zero():
 
 def test_a_scheduled_command_that_succeeds_exits_zero():
     assert _cron_run("check").returncode == 0
+
+
+RUN_SEVERAL = """
+import json, os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
+django.setup()
+from inventory_project.cron import run_commands
+run_commands(*json.loads(sys.argv[1]))
+"""
+
+
+def _cron_run_several(*commands: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DEBUG": "true"}
+    env.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", RUN_SEVERAL, json.dumps(commands)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_cron_line_runs_its_later_commands_after_a_failure_and_exits_non_zero():
+    result = _cron_run_several(["check", "--deploy", "--fail-level", "WARNING"], ["check"])
+
+    assert result.returncode == 1
+    assert "Scheduled command check failed" in result.stderr
+    assert "System check identified no issues" in result.stdout  # the second one ran
+
+
+def test_a_cron_line_whose_commands_all_succeed_exits_zero():
+    assert _cron_run_several(["check"], ["check"]).returncode == 0
 
 
 @pytest.mark.django_db
