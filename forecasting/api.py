@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, viewsets
 
 from forecasting import selectors
+from forecasting.cached import forecast_detail_cache
 from forecasting.filters import ForecastFilter, ForecastRunFilter
 from forecasting.imports import import_usage_csv
 from forecasting.selectors import DEFAULT_HISTORY_DAYS, FORECAST_COLUMNS, RUN_COLUMNS
@@ -72,7 +73,7 @@ class ForecastViewSet(ColumnsListMixin, viewsets.GenericViewSet):
         query = ForecastDetailQuerySerializer(data=request.query_params, max_history_days=maximum)
         query.is_valid(raise_exception=True)
         history_days = query.validated_data.get("history_days", min(DEFAULT_HISTORY_DAYS, maximum))
-        return success_response(selectors.forecast_detail(sku=sku, history_days=history_days))
+        return forecast_detail_cache(sku, history_days).response()
 
 
 @extend_schema_view(

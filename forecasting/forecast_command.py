@@ -7,6 +7,7 @@ draws a progress bar on a terminal and prints the run's summary. A failed run ex
 
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -58,6 +59,10 @@ class ForecastCommand(BaseCommand):
                 batch_size=options["batch_size"],
                 n_jobs=options["jobs"],
             )
+            preload = getattr(run, "preload_thread", None)
+            if preload is not None:
+                # The process would end the thread with it: wait, within the preload's limit.
+                preload.join(timeout=settings.CACHE_PRELOAD_TIMEOUT_MS / 1000 + 5)
             return _summary(run)
 
         try:

@@ -27,6 +27,7 @@ from django.db.models import Avg, F, Q, Sum
 from django.utils import timezone
 
 from forecasting import engine
+from forecasting.cached import preload_forecast_cache
 from forecasting.history import demand_matrix, last_history_day
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
 from items.models import Item
@@ -254,6 +255,8 @@ def run_forecast(
         _run_batches(run, compute=compute, progress=progress)
         _summarize(run)
         _finish(run, started)
+        # The API's cached answers are refilled from this run (a thread the caller may join).
+        run.preload_thread = preload_forecast_cache()
     except BaseException as exc:
         _fail(run, exc, started)
         raise

@@ -32,6 +32,7 @@ from inventory_project.api.renderers import dumps
 logger = logging.getLogger(__name__)
 
 HIT = "HIT"
+STALE = "STALE"
 MISS = "MISS"
 BYPASS = "BYPASS"
 
@@ -218,3 +219,82 @@ def reset_state() -> None:
     _unavailable_until = 0.0
     _pending_bumps.clear()
     _counts.clear()
+
+
+@dataclass(frozen=True)
+class StaleWhileRevalidate:
+    """A response cached with stale-while-revalidate, for answers that are costly to build.
+
+    Fresh for `fresh_setting` seconds (`X-Cache: HIT`); then, for `stale_setting` seconds more,
+    the stored body is still served at once (`X-Cache: STALE`) while one request, and only one
+    (it takes a lock with `cache.add`), rebuilds it after its own answer has gone out (the
+    rebuild runs when the server closes the response). Beyond that the body is rebuilt in the
+    request (`MISS`). `store()` puts a fresh body in place ahead of reads (preloading).
+    """
+
+    key: str
+    build: Callable[[], dict]
+    fresh_setting: str = "FORECAST_CACHE_TTL"
+    stale_setting: str = "CACHE_STALE_TTL"
+
+    @property
+    def _lock_key(self) -> str:
+        return f"{self.key}:refreshing"
+
+    def _get(self) -> tuple[float, bytes] | None:
+        if not _available():
+            return None
+        try:
+            return cache.get(self.key)
+        except Exception:
+            _failed("get")
+            return None
+
+    def store(self) -> bytes:
+        """Build the body and store it as fresh; returns it."""
+        body = dumps(self.build())
+        if _available():
+            fresh = getattr(settings, self.fresh_setting)
+            stale = getattr(settings, self.stale_setting)
+            try:
+                cache.set(self.key, (time.time(), body), fresh + stale)
+            except Exception:
+                _failed("set")
+        return body
+
+    def _refresh(self) -> None:
+        try:
+            self.store()
+        except Exception:
+            logger.exception("Refreshing %s failed; the stale copy stays", self.key)
+        finally:
+            try:
+                cache.delete(self._lock_key)
+            except Exception:
+                _failed("delete")
+
+    def response(self) -> HttpResponse:
+        prefix = self.key.split(":", 1)[0]
+        stored = self._get()
+        age = time.time() - stored[0] if stored else None
+        fresh = getattr(settings, self.fresh_setting)
+        stale = getattr(settings, self.stale_setting)
+        refresh = False
+        if stored is not None and age < fresh:
+            state, body = HIT, stored[1]
+        elif stored is not None and age < fresh + stale:
+            state, body = STALE, stored[1]
+            try:
+                # The lock outlives a crashed refresh by at most the fresh period.
+                refresh = cache.add(self._lock_key, 1, timeout=max(int(fresh), 1))
+            except Exception:
+                _failed("add")
+        else:
+            state, body = MISS, self.store()
+        bucket = "hits" if state != MISS else "misses"
+        _counts[prefix][bucket] += 1
+        (metrics.CACHE_HITS if state != MISS else metrics.CACHE_MISSES).labels(prefix).inc()
+        response = HttpResponse(body, content_type="application/json", headers={"X-Cache": state})
+        if refresh:
+            response._resource_closers.append(self._refresh)
+        return response

@@ -152,6 +152,15 @@ CACHE_TTL_SUMMARY = env.int("CACHE_TTL_SUMMARY", default=300)
 CACHE_TTL_STOCK = env.int("CACHE_TTL_STOCK", default=300)
 # After a cache failure, seconds to serve from the database before trying the cache again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+# Forecast answers: fresh for FORECAST_CACHE_TTL seconds, then served stale for up to
+# CACHE_STALE_TTL more while one request rebuilds them (stale-while-revalidate).
+FORECAST_CACHE_TTL = env.int("FORECAST_CACHE_TTL", default=300)
+CACHE_STALE_TTL = env.int("CACHE_STALE_TTL", default=3600)
+# After each daily forecast the cache is filled for every item (in a thread when async),
+# for at most CACHE_PRELOAD_TIMEOUT_MS.
+FORECAST_CACHE_PRELOAD = env.bool("FORECAST_CACHE_PRELOAD", default=True)
+CACHE_PRELOAD_ASYNC = env.bool("CACHE_PRELOAD_ASYNC", default=True)
+CACHE_PRELOAD_TIMEOUT_MS = env.int("CACHE_PRELOAD_TIMEOUT_MS", default=30000)
 
 # Readiness reports how many rows this model holds (v20's `database.items_count`).
 HEALTH_ITEMS_MODEL = "items.Item"

@@ -16,6 +16,13 @@ from tests.factories import ItemFactory, LocationFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _preload_in_the_calling_thread(settings):
+    # A preload thread would query the database outside the test's transaction; the tests of
+    # the threaded preload switch this back on (with a transactional database).
+    settings.CACHE_PRELOAD_ASYNC = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Real hashers are slow on purpose; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

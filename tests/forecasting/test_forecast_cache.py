@@ -1,0 +1,158 @@
+"""Forecast answers with stale-while-revalidate, and the cache preloaded after each run."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from forecasting import services
+from forecasting.cached import default_history_days, forecast_detail_cache
+from forecasting.models import DailyUsage
+from inventory_project import cache as response_cache
+from inventory_project.cache import StaleWhileRevalidate
+from tests.factories import ItemFactory
+
+END = date(2024, 6, 30)
+DAYS = 60
+
+
+@pytest.fixture(autouse=True)
+def _small_runs(settings):
+    settings.FORECAST_HISTORY_DAYS = DAYS
+    settings.FORECAST_HORIZON_DAYS = 7
+    settings.FORECAST_HOLDOUT_DAYS = 7
+    settings.FORECAST_BATCH_SIZE = 10
+    settings.FORECAST_N_JOBS = 1
+    settings.FORECAST_CACHE_TTL = 60
+    settings.CACHE_STALE_TTL = 600
+
+
+class Clock:
+    def __init__(self, monkeypatch) -> None:
+        self.now = 1_000_000.0
+        monkeypatch.setattr(response_cache.time, "time", lambda: self.now)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+class CountingBuild:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> dict:
+        self.calls += 1
+        return {"success": True, "data": {"version": self.calls}}
+
+
+def _version(response) -> int:
+    return json.loads(response.content)["data"]["version"]
+
+
+@pytest.fixture
+def entry(db) -> tuple[StaleWhileRevalidate, CountingBuild]:
+    # db: closing a response sends request_finished, which tidies database connections.
+    build = CountingBuild()
+    return StaleWhileRevalidate(key="forecasts:test:entry", build=build), build
+
+
+def test_the_first_read_builds_and_the_next_is_a_fresh_hit(entry, clock):
+    cached, build = entry
+
+    first, second = cached.response(), cached.response()
+
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
+    assert (_version(first), _version(second), build.calls) == (1, 1, 1)
+
+
+def test_a_stale_entry_is_served_at_once_while_exactly_one_refresh_runs(entry, clock):
+    cached, build = entry
+    cached.response().close()
+    clock.now += 61  # past the fresh period, within the stale one
+
+    first = cached.response()  # takes the refresh; it runs when this answer is closed
+    others = [cached.response() for _ in range(3)]  # meanwhile: stale, no refresh of their own
+    for response in others:
+        response.close()
+    assert build.calls == 1
+    first.close()
+
+    assert [r["X-Cache"] for r in [first, *others]] == ["STALE"] * 4
+    assert [_version(r) for r in [first, *others]] == [1] * 4
+    assert build.calls == 2
+    refreshed = cached.response()
+    assert (refreshed["X-Cache"], _version(refreshed)) == ("HIT", 2)
+
+
+def test_past_the_stale_period_the_read_rebuilds(entry, clock):
+    cached, build = entry
+    cached.response().close()
+    clock.now += 61 + 600
+
+    response = cached.response()
+
+    assert (response["X-Cache"], _version(response), build.calls) == ("MISS", 2, 2)
+
+
+def test_a_failed_refresh_keeps_the_stale_copy_and_frees_the_lock(entry, clock):
+    cached, build = entry
+    cached.response().close()
+    clock.now += 61
+    failing = StaleWhileRevalidate(key=cached.key, build=lambda: 1 / 0)
+
+    failing.response().close()  # the refresh raises; it is logged
+
+    again = cached.response()
+    assert (again["X-Cache"], _version(again)) == ("STALE", 1)
+    again.close()
+    assert build.calls == 2  # the lock was free again: this read refreshed
+
+
+def _item_with_usage(sku: str):
+    item = ItemFactory(sku=sku)
+    start = END - timedelta(days=DAYS - 1)
+    DailyUsage.objects.bulk_create(
+        DailyUsage(item=item, date=start + timedelta(days=d), quantity=Decimal(5 + d % 3))
+        for d in range(DAYS)
+    )
+    return item
+
+
+@pytest.mark.django_db
+def test_a_forecast_run_preloads_every_items_answer(api_client, settings):
+    settings.CACHE_PRELOAD_ASYNC = False
+    items = [_item_with_usage(f"PRE-{n}") for n in range(3)]
+
+    services.run_forecast(history_end=END)
+
+    for item in items:
+        cached = forecast_detail_cache(item.sku, default_history_days())
+        assert cached._get() is not None, item.sku
+        response = api_client.get(f"/api/forecasts/{item.sku}")
+        assert (response.status_code, response["X-Cache"]) == (200, "HIT")
+
+
+@pytest.mark.django_db
+def test_without_preloading_the_first_read_builds_the_answer(api_client, settings):
+    settings.FORECAST_CACHE_PRELOAD = False
+    _item_with_usage("NOPRE-1")
+    services.run_forecast(history_end=END)
+
+    response = api_client.get("/api/forecasts/NOPRE-1")
+
+    assert (response.status_code, response["X-Cache"]) == (200, "MISS")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_preload_runs_in_a_thread_when_asked_to(settings):
+    settings.CACHE_PRELOAD_ASYNC = True
+    item = _item_with_usage("ASYNC-1")
+
+    run = services.run_forecast(history_end=END)
+    run.preload_thread.join(timeout=30)
+
+    assert not run.preload_thread.is_alive()
+    assert forecast_detail_cache(item.sku, default_history_days())._get() is not None
