@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, viewsets
 
 from forecasting import selectors
-from forecasting.cached import forecast_detail_cache
+from forecasting.cached import FORECAST_LIST, forecast_detail_cache
 from forecasting.filters import ForecastFilter, ForecastRunFilter
 from forecasting.imports import import_usage_csv
 from forecasting.selectors import DEFAULT_HISTORY_DAYS, FORECAST_COLUMNS, RUN_COLUMNS
@@ -67,6 +67,13 @@ class ForecastViewSet(ColumnsListMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.latest_forecasts()
+
+    def list(self, request, *args, **kwargs):
+        if not request.query_params:
+            return FORECAST_LIST.response()
+        response = super().list(request, *args, **kwargs)
+        response["X-Cache"] = "BYPASS"
+        return response
 
     def retrieve(self, request, sku: str):
         maximum = settings.FORECAST_HISTORY_DAYS

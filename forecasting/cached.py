@@ -1,10 +1,11 @@
 """Forecast answers served from the cache with stale-while-revalidate, and their preloading.
 
 A forecast changes once a day, but its answer (history, horizon, accuracy) takes several
-queries to build: `GET /api/forecasts/{sku}` is served from `StaleWhileRevalidate` entries,
-and after every successful daily run `preload_forecast_cache` stores the new answer of every
-item before anyone asks (`FORECAST_CACHE_PRELOAD`; in a thread when `CACHE_PRELOAD_ASYNC`;
-stopping after `CACHE_PRELOAD_TIMEOUT_MS`).
+queries to build: `GET /api/forecasts/{sku}` and the whole `GET /api/forecasts` are served from
+`StaleWhileRevalidate` entries, and after every successful daily run `preload_forecast_cache`
+stores the new list and the new answer of every item before anyone asks
+(`FORECAST_CACHE_PRELOAD`; in a thread when `CACHE_PRELOAD_ASYNC`; stopping after
+`CACHE_PRELOAD_TIMEOUT_MS`).
 """
 
 import hashlib
@@ -34,11 +35,21 @@ def forecast_detail_cache(sku: str, history_days: int) -> StaleWhileRevalidate:
     )
 
 
+def _forecast_list() -> dict:
+    rows = selectors.FORECAST_COLUMNS.all(selectors.latest_forecasts())
+    return {"success": True, "data": rows, "count": len(rows)}
+
+
+# The whole list without parameters (its other forms are answered fresh).
+FORECAST_LIST = StaleWhileRevalidate(key="forecasts:list:all", build=_forecast_list)
+
+
 def default_history_days() -> int:
     return min(DEFAULT_HISTORY_DAYS, settings.FORECAST_HISTORY_DAYS)
 
 
 def _preload(deadline: float) -> int:
+    FORECAST_LIST.store()
     stored = 0
     history_days = default_history_days()
     for sku in selectors.latest_forecasts().values_list("item__sku", flat=True).iterator():

@@ -156,3 +156,16 @@ def test_the_preload_runs_in_a_thread_when_asked_to(settings):
 
     assert not run.preload_thread.is_alive()
     assert forecast_detail_cache(item.sku, default_history_days())._get() is not None
+
+
+@pytest.mark.django_db
+def test_the_whole_list_is_preloaded_and_filtered_lists_are_answered_fresh(api_client):
+    _item_with_usage("LIST-1")
+    services.run_forecast(history_end=END)
+
+    whole = api_client.get("/api/forecasts")
+    filtered = api_client.get("/api/forecasts?high_variance=false")
+
+    assert (whole.status_code, whole["X-Cache"]) == (200, "HIT")
+    assert [row["sku"] for row in whole.json()["data"]] == ["LIST-1"]
+    assert (filtered.status_code, filtered["X-Cache"]) == (200, "BYPASS")
