@@ -5,31 +5,20 @@ run it at once and every run is recorded), heartbeats after every batch, logs on
 draws a progress bar on a terminal and prints the run's summary. A failed run exits non-zero.
 """
 
-import json
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from forecasting.models import ForecastRun
-from inventory_project.jobs import JobAlreadyRunning, JobContext, run_job
-from inventory_project.models import JobRun
+from inventory_project.job_command import JobCommand
+from inventory_project.jobs import JobContext
 
 
-class ForecastCommand(BaseCommand):
-    job_name: str
-    label: str
-
+class ForecastCommand(JobCommand):
     def run_service(self, **options) -> ForecastRun:
         raise NotImplementedError
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--trigger",
-            choices=[choice for choice, _label in JobRun.Trigger.choices],
-            default=JobRun.Trigger.MANUAL,
-            help="What started this run (cron passes 'cron').",
-        )
+        super().add_arguments(parser)
         parser.add_argument("--batch-size", type=int, help="Items per batch (FORECAST_BATCH_SIZE).")
         parser.add_argument("--jobs", type=int, help="Worker processes (FORECAST_N_JOBS).")
         parser.add_argument(
@@ -65,17 +54,8 @@ class ForecastCommand(BaseCommand):
                 preload.join(timeout=settings.CACHE_PRELOAD_TIMEOUT_MS / 1000 + 5)
             return _summary(run)
 
-        try:
-            with bar:
-                job = run_job(self.job_name, task, trigger=trigger)
-        except JobAlreadyRunning as exc:
-            raise CommandError(str(exc)) from None
-        except Exception as exc:
-            # run_job has recorded the failed run and logged the traceback.
-            raise CommandError(f"{self.label} failed: {exc}") from exc
-        self.stdout.write(json.dumps(job.result, indent=2, default=str))
-        if job.status != JobRun.Status.SUCCEEDED:
-            raise CommandError(f"{self.label} failed: {job.error}")
+        with bar:
+            self.run_as_job(task, trigger=trigger)
 
 
 def _summary(run: ForecastRun) -> dict:

@@ -4,22 +4,20 @@ Runs as the job `send_forecast_report`, under its lock, recorded as a job run. `
 writes the HTML to a file and sends nothing; `--to` replaces `REPORT_RECIPIENTS`.
 """
 
-import json
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from forecasting.report import ReportError, build_forecast_report, send_forecast_report
-from inventory_project.jobs import JobAlreadyRunning, run_job
-from inventory_project.models import JobRun
-
-JOB_NAME = "send_forecast_report"
+from forecasting.report import build_forecast_report, send_forecast_report
+from inventory_project.job_command import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):
     help = "E-mail the report of the latest forecast run to REPORT_RECIPIENTS (cron: 20 2 * * *)."
+    job_name = "send_forecast_report"
+    label = "Forecast report"
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument(
             "--to",
             action="append",
@@ -32,12 +30,6 @@ class Command(BaseCommand):
             metavar="PATH",
             default=None,
             help="Write the report's HTML to PATH and send nothing.",
-        )
-        parser.add_argument(
-            "--trigger",
-            choices=[choice for choice, _label in JobRun.Trigger.choices],
-            default=JobRun.Trigger.MANUAL,
-            help="What started this run (cron passes 'cron').",
         )
 
     def handle(self, *args, to: list[str], dry_run: str | None, trigger: str, **options):
@@ -54,8 +46,4 @@ class Command(BaseCommand):
             sent = send_forecast_report(recipients=recipients)
             return {"recipients": recipients, "sent": sent}
 
-        try:
-            run = run_job(JOB_NAME, task, trigger=trigger)
-        except (JobAlreadyRunning, ReportError) as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(json.dumps(run.result, indent=2, default=str))
+        self.run_as_job(task, trigger=trigger)
