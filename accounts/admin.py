@@ -4,6 +4,8 @@ The e-mail address is the login and is stored in lower case, so two accounts can
 by case. Roles are the groups admin/staff/viewer (see `accounts.roles`), given in the groups field.
 """
 
+from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from accounts.models import User
+from inventory_project.admin_helpers import AuditHistoryAdminMixin
 
 # The demo sign-ins (admin@local, ...) use the single-label domain "local", which Django's e-mail
 # validator refuses; the forms below accept it, so the demo users can be edited here too.
@@ -66,7 +69,7 @@ class UserChangeAdminForm(EmailLoginFormMixin, UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditHistoryAdminMixin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     fieldsets = (
@@ -119,3 +122,16 @@ class UserAdmin(DjangoUserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)
+
+
+# The audit trail's own page, from django-auditlog, fitted to this user model (no first or last
+# name to search) and read only: nobody deletes audit entries, superusers included.
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(AuditlogLogEntryAdmin):
+    search_fields = ["object_repr", "actor_email", "cid"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

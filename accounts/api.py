@@ -1,4 +1,4 @@
-"""The auth routes: login (v20 shape), refresh, logout and me."""
+"""The auth routes: login (v20 shape), refresh, logout, me, and the password reset and change."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -9,22 +9,23 @@ from rest_framework import exceptions
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts import ratelimit
+from accounts import ratelimit, services
 from accounts.backends import BLOCKED_ATTRIBUTE
 from accounts.selectors import user_role
 from accounts.serializers import (
     LoginResultSerializer,
     LoginSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     RefreshResultSerializer,
     RefreshSerializer,
     UserSerializer,
 )
-from accounts.tokens import tokens_for_user
+from accounts.tokens import RefreshToken, RotatingTokenRefreshSerializer, tokens_for_user
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import MessageEnvelopeSerializer, envelope, errors
 from inventory_project.errors import ServiceError
@@ -111,7 +112,7 @@ class RefreshApi(PublicApiView):
         RefreshSerializer(data=request.data).is_valid(raise_exception=True)
         raw = request.data["refresh"]
         _refresh_owner(raw)
-        serializer = TokenRefreshSerializer(data={"refresh": raw})
+        serializer = RotatingTokenRefreshSerializer(data={"refresh": raw})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
@@ -153,3 +154,103 @@ class MeApi(APIView):
     )
     def get(self, request):
         return success_response(user_data(request.user))
+
+
+PASSWORD_RESET_REQUESTED = (
+    "If that address belongs to an active account, a password reset e-mail is on its way."
+)
+
+
+class PasswordResetRequestApi(PublicApiView):
+    @extend_schema(
+        summary="Ask for a password reset e-mail",
+        description=(
+            "Always answers 200 with the same message, whether the address has an active account "
+            "or not. An active account receives a link (`PASSWORD_RESET_URL`) and, for API "
+            "clients, the `uid` and `token` to send to /api/auth/password-reset/confirm; they "
+            "work once, for `PASSWORD_RESET_TIMEOUT_MINUTES`. Limited per e-mail and per IP."
+        ),
+        request=PasswordResetRequestSerializer,
+        responses={200: MessageEnvelopeSerializer, **errors(400, 429, public=True)},
+    )
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        blocked = ratelimit.password_reset_request_attempt(request, email)
+        if blocked:
+            return ratelimit.too_many_requests(blocked)
+        services.password_reset_request(email=email)
+        return success_response(None, message=PASSWORD_RESET_REQUESTED)
+
+
+class PasswordResetConfirmApi(PublicApiView):
+    @extend_schema(
+        summary="Set a new password with the token of a reset e-mail",
+        description=(
+            "An invalid, used or expired token is a 400 with code `invalid_token`; a weak "
+            "password a 400 with code `weak_password` (the token stays usable). On success every "
+            "token issued before stops working: sign in again. Limited per IP."
+        ),
+        request=PasswordResetConfirmSerializer,
+        responses={200: MessageEnvelopeSerializer, **errors(400, 429, public=True)},
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        blocked = ratelimit.password_reset_confirm_attempt(request)
+        if blocked:
+            return ratelimit.too_many_requests(blocked)
+        services.password_reset_confirm(**serializer.validated_data)
+        return success_response(None, message="Password changed; sign in with the new password.")
+
+
+class PasswordChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Change the signed-in user's password",
+        description=(
+            "A wrong `current_password` is a 400 with code `wrong_password` (not a 401: the "
+            "caller's token is fine) and counts as a failed sign-in for the login limits. Every "
+            "token issued before stops working; the answer carries a new pair, as a login does. "
+            "Limited per user."
+        ),
+        request=PasswordChangeSerializer,
+        responses={200: envelope(LoginResultSerializer), **errors(400, 401, 429, public=True)},
+    )
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = request.user.email
+        blocked = ratelimit.password_change_attempt(request.user.pk) or ratelimit.login_blocked(
+            request, email
+        )
+        if blocked:
+            return ratelimit.too_many_requests(blocked)
+        # Counted as a failed sign-in before the check (so parallel guesses all count), and
+        # taken back unless the current password was wrong, as the login backend does.
+        blocked = ratelimit.begin_login_attempt(request, email)
+        if blocked:
+            return ratelimit.too_many_requests(blocked)
+        try:
+            user = services.password_change(
+                user=request.user,
+                current_password=serializer.validated_data["current_password"],
+                new_password=serializer.validated_data["new_password"],
+            )
+        except ServiceError as exc:
+            if exc.code != "wrong_password":
+                ratelimit.end_login_attempt(request, email)
+            raise
+        ratelimit.end_login_attempt(request, email)
+        refresh = tokens_for_user(user)
+        return success_response(
+            {
+                "token": str(refresh.access_token),
+                "refresh": str(refresh),
+                "expiresIn": settings.JWT_EXPIRES_IN,
+                "user": user_data(user),
+            },
+            message="Password changed",
+        )

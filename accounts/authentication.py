@@ -64,8 +64,11 @@ def _read_only(*args, **kwargs):
 
 
 def _user_from(user_id, state: dict):
-    user = get_user_model()(
-        pk=user_id,
+    model = get_user_model()
+    user = model(
+        # The token carries the id as a string; the user answers its real (integer) id, as it
+        # does when it is read from the database.
+        pk=model._meta.pk.to_python(user_id),
         email=state["email"],
         name=state["name"],
         is_active=state["is_active"],

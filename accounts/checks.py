@@ -1,4 +1,4 @@
-"""System checks of accounts: production refuses a missing or weak JWT secret."""
+"""System checks of accounts: production refuses a missing or weak JWT secret (or previous one)."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -25,6 +25,24 @@ def check_jwt_settings(app_configs, **kwargs):
                 hint=f"Set JWT_SECRET to at least {JWT_SECRET_MIN_LENGTH} random characters "
                 "(openssl rand -base64 32).",
                 id="accounts.E001",
+            )
+        )
+    previous = settings.JWT_SECRET_PREVIOUS
+    if previous and previous == settings.JWT_SECRET:
+        errors.append(
+            Error(
+                "JWT_SECRET_PREVIOUS equals JWT_SECRET: the secret was not rotated.",
+                hint="Set JWT_SECRET to a new secret and JWT_SECRET_PREVIOUS to the old one.",
+                id="accounts.E003",
+            )
+        )
+    elif previous and not settings.DEBUG and len(previous) < JWT_SECRET_MIN_LENGTH:
+        errors.append(
+            Error(
+                "JWT_SECRET_PREVIOUS is weak while DEBUG is off: tokens signed with it are "
+                "still accepted.",
+                hint="Remove JWT_SECRET_PREVIOUS, or rotate from a strong secret.",
+                id="accounts.E004",
             )
         )
     return errors

@@ -1,9 +1,10 @@
 """Rate limits on /api/*: per IP for anonymous callers, per user when authenticated.
 
-Failed logins are limited per e-mail and per IP too. Counters live in the default cache through
-django-ratelimit, so on Redis every worker and host counts together. Health and metrics are
-never limited (probes and scrapers). If the cache is unreachable the limits fail open and log
-it: an outage of Redis must not become an outage of the API.
+Failed logins are limited per e-mail and per IP too; password reset requests per e-mail and per
+IP, reset confirmations per IP and password changes per user. Counters live in the default cache
+(through django-ratelimit for the tiers), so on Redis every worker and host counts together.
+Health and metrics are never limited (probes and scrapers). If the cache is unreachable the
+limits fail open and log it: an outage of Redis must not become an outage of the API.
 """
 
 import hashlib
@@ -18,9 +19,10 @@ from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.tokens import AccessToken
 from inventory_project.api.exceptions import failure_body
+from inventory_project.request_context import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +47,8 @@ def _counting_unit(address: str) -> str:
 
 
 def client_ip(request) -> str:
-    """The caller's address for counting: REMOTE_ADDR, or the trusted proxy header when set.
-
-    With X-Forwarded-For the address is taken TRUSTED_PROXY_COUNT entries from the right, the
-    last one our own proxies appended; entries further left are the client's to forge. IPv6
-    callers are counted per /64.
-    """
-    return _counting_unit(_raw_client_ip(request))
-
-
-def _raw_client_ip(request) -> str:
-    header = settings.TRUSTED_PROXY_IP_HEADER
-    if header and request.META.get(header):
-        entries = [e.strip() for e in request.META[header].split(",") if e.strip()]
-        index = max(len(entries) - settings.TRUSTED_PROXY_COUNT, 0)
-        candidate = entries[index] if entries else ""
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            logger.warning("Ignoring malformed %s value for rate limiting", header)
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    """The caller's counting unit: its address (see `client_address`), IPv6 callers per /64."""
+    return _counting_unit(client_address(request))
 
 
 def _usage(request, *, group: str, key: str, limit: int, window_min: int, increment: bool):
@@ -82,7 +66,10 @@ def _usage(request, *, group: str, key: str, limit: int, window_min: int, increm
 
 
 def _bearer_user_id(request) -> str | None:
-    """The user id of a valid access token, checked without touching the database."""
+    """The user id of a valid access token, checked without touching the database.
+
+    `AccessToken` is ours, so a token signed with `JWT_SECRET_PREVIOUS` counts for its user too.
+    """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     parts = header.split()
     if len(parts) != 2 or parts[0] not in jwt_settings.AUTH_HEADER_TYPES:
@@ -141,7 +128,8 @@ class ApiRateLimitMiddleware:
         if usage is not None and usage["should_limit"]:
             return too_many_requests(usage)
         response = self.get_response(request)
-        if usage is not None:
+        # A route with limits of its own (password reset) that refused the call names its limit.
+        if usage is not None and "RateLimit-Limit" not in response:
             set_rate_limit_headers(response, usage)
         return response
 
@@ -214,3 +202,71 @@ def end_login_attempt(request, email: str) -> None:
             cache.decr(key)
     except Exception:
         logger.warning("Login counters unavailable", exc_info=True)
+
+
+# --- password reset and change -------------------------------------------------------------
+# Unlike failed logins, every request counts, and it counts before anything is done: a request
+# over the limit sends no mail, checks no token and changes no password. Fixed windows of
+# PASSWORD_RATE_LIMIT_WINDOW_MIN; e-mail addresses are hashed so no address sits in the cache.
+
+
+def _count_attempt(counters: list[tuple[str, int]]) -> dict | None:
+    """Count one attempt on each (name, limit) counter; the first one now over its limit."""
+    if not settings.RATELIMIT_ENABLE:
+        return None
+    window = settings.PASSWORD_RATE_LIMIT_WINDOW_MIN * 60
+    now = time.time()
+    slot = int(now // window)
+    blocked = None
+    try:
+        for name, limit in counters:
+            key = f"{name}:{slot}"
+            cache.add(key, 0, window + 5)
+            count = cache.incr(key)
+            if count > limit and blocked is None:
+                blocked = {
+                    "limit": limit,
+                    "count": count,
+                    "time_left": int(window - now % window),
+                    "should_limit": True,
+                }
+    except Exception:
+        logger.warning("Password rate-limit counters unavailable; not limiting", exc_info=True)
+        return None
+    return blocked
+
+
+def _email_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def password_reset_request_attempt(request, email: str) -> dict | None:
+    """Count a reset request per e-mail and per IP; the exhausted counter when over a limit."""
+    return _count_attempt(
+        [
+            (
+                f"password-reset:email:{_email_key(email)}",
+                settings.PASSWORD_RESET_RATE_LIMIT_PER_EMAIL,
+            ),
+            (f"password-reset:ip:{client_ip(request)}", settings.PASSWORD_RESET_RATE_LIMIT_PER_IP),
+        ]
+    )
+
+
+def password_reset_confirm_attempt(request) -> dict | None:
+    """Count a reset confirmation per IP (each one is a guess at a token)."""
+    return _count_attempt(
+        [
+            (
+                f"password-reset-confirm:ip:{client_ip(request)}",
+                settings.PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP,
+            )
+        ]
+    )
+
+
+def password_change_attempt(user_id) -> dict | None:
+    """Count a password change per user."""
+    return _count_attempt(
+        [(f"password-change:user:{user_id}", settings.PASSWORD_CHANGE_RATE_LIMIT_PER_USER)]
+    )

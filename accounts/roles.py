@@ -46,6 +46,7 @@ _ADMIN = _STAFF | {
     "accounts.delete_user",
     "auth.view_group",
     "accounts.run_jobs",
+    "auditlog.view_logentry",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -1,4 +1,7 @@
-"""Reads about users: their role."""
+"""Reads about users (their role) and the audit trail."""
+
+from auditlog.models import LogEntry
+from django.db.models import QuerySet
 
 from accounts.roles import ROLE_ORDER, Role
 
@@ -29,3 +32,72 @@ def request_role_name(request) -> str | None:
         return claim
     role = user_role(getattr(request, "user", None))
     return role.value if role else None
+
+
+AUDIT_ACTIONS = {
+    LogEntry.Action.CREATE: "create",
+    LogEntry.Action.UPDATE: "update",
+    LogEntry.Action.DELETE: "delete",
+    LogEntry.Action.ACCESS: "access",
+}
+_AUDIT_FIELDS = (
+    "id",
+    "timestamp",
+    "action",
+    "content_type__app_label",
+    "content_type__model",
+    "object_id",
+    "object_repr",
+    "changes",
+    "actor_id",
+    "actor_email",
+    "cid",
+    "remote_addr",
+    "additional_data",
+)
+
+
+def audit_queryset() -> QuerySet[LogEntry]:
+    return LogEntry.objects.order_by("-timestamp", "-id")
+
+
+def audit_rows(entries) -> list[dict]:
+    """API rows of audit entries (tuples of `audit_values`), in one pass and no extra query."""
+    rows = []
+    for (
+        pk,
+        timestamp,
+        action,
+        app_label,
+        model,
+        object_id,
+        text,
+        changes,
+        actor_id,
+        actor_email,
+        cid,
+        remote_addr,
+        extra,
+    ) in entries:
+        rows.append(
+            {
+                "id": pk,
+                "timestamp": timestamp,
+                "action": AUDIT_ACTIONS.get(action, str(action)),
+                "object_type": f"{app_label}.{model}",
+                "object_id": object_id,
+                "object_repr": text,
+                "changes": changes or {},
+                "user_id": actor_id,
+                "user": actor_email,
+                "request_id": cid,
+                "remote_addr": remote_addr,
+                "via": (extra or {}).get("via"),
+                "details": {k: v for k, v in (extra or {}).items() if k != "via"},
+            }
+        )
+    return rows
+
+
+def audit_values(queryset: QuerySet[LogEntry]) -> QuerySet:
+    return queryset.values_list(*_AUDIT_FIELDS)

@@ -32,3 +32,20 @@ class RefreshResultSerializer(serializers.Serializer):
     token = serializers.CharField()
     refresh = serializers.CharField(help_text="A new refresh token; the old one is now revoked.")
     expiresIn = serializers.CharField()  # noqa: N815
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="The `uid` of the reset e-mail.")
+    token = serializers.CharField(max_length=128, help_text="The `token` of the reset e-mail.")
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, help_text="The new password."
+    )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)

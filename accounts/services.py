@@ -1,12 +1,27 @@
-"""Writes about users and roles."""
+"""Writes about users and roles, and the password reset and change."""
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.roles import ROLE_ORDER, ROLE_PERMISSIONS, Role
 from inventory_project.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+INVALID_RESET_TOKEN = "The password reset link is invalid, already used or expired."
+WRONG_CURRENT_PASSWORD = "The current password is wrong."
 
 
 def sync_role_groups(*, group_model=Group, permission_model=Permission, strict=True) -> None:
@@ -44,9 +59,11 @@ def user_set_role(*, user, role: Role | str) -> None:
             code="invalid_role",
             field="role",
         ) from None
-    role_names = [r.value for r in ROLE_ORDER]
-    user.groups.remove(*Group.objects.filter(name__in=role_names))
-    user.groups.add(Group.objects.get(name=role.value))
+    # Only real changes of membership: each one is an entry of the audit trail.
+    held = user.groups.filter(name__in=[r.value for r in ROLE_ORDER])
+    user.groups.remove(*held.exclude(name=role.value))
+    if not held.filter(name=role.value).exists():
+        user.groups.add(Group.objects.get(name=role.value))
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
@@ -85,4 +102,115 @@ def user_create(
     user.set_password(password)
     user.save()
     user_set_role(user=user, role=role)
+    return user
+
+
+# --- password reset and change ---------------------------------------------------------------
+# The reset token is Django's `default_token_generator`: an HMAC of the user's id, password hash,
+# last login and a timestamp. It is single use because setting the new password changes the
+# hash, and it expires after PASSWORD_RESET_TIMEOUT seconds. Nothing is stored.
+
+
+def user_revoke_tokens(*, user) -> int:
+    """Blacklist every unexpired refresh token of the user; answers how many were revoked.
+
+    A new password already revokes every token issued before it (the tokens carry a hash of
+    the password hash, checked on each use); the blacklist says so in the database too.
+    """
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+def _password_reset_message(*, user, email: str) -> EmailMultiAlternatives:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    context = {
+        "name": user.name or email,
+        "email": email,
+        "uid": uid,
+        "token": token,
+        "link": settings.PASSWORD_RESET_URL.replace("{uid}", uid).replace("{token}", token),
+        "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("accounts/password_reset_subject.txt", context).strip(),
+        body=render_to_string("accounts/password_reset_email.txt", context),
+        to=[email],
+    )
+    message.attach_alternative(
+        render_to_string("accounts/password_reset_email.html", context), "text/html"
+    )
+    return message
+
+
+def password_reset_request(*, email: str) -> bool:
+    """E-mail a reset link and token to the active user with this address, if there is one.
+
+    Answers whether a mail went out, for the caller's logs only: the API answers the same
+    either way, so nobody learns which addresses have accounts. For an unknown or inactive
+    address the same token and message are built (and thrown away) to keep the timing alike.
+    Like Django's own reset form, users without a usable password get no mail. A mail server
+    failure is logged, not raised, as an error only known users could trigger would tell them
+    apart.
+    """
+    user_model = get_user_model()
+    address = email.strip()
+    user = user_model.objects.filter(email__iexact=address, is_active=True).first()
+    if user is not None and not user.has_usable_password():
+        user = None
+    message = _password_reset_message(
+        user=user or user_model(email=address.lower()), email=user.email if user else address
+    )
+    if user is None:
+        return False
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not send the password reset e-mail of user %s", user.pk)
+        return False
+    return True
+
+
+def _user_of_reset(uid: str):
+    try:
+        pk = urlsafe_base64_decode(uid).decode()
+        return get_user_model().objects.select_for_update().get(pk=pk, is_active=True)
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError, ValidationError):
+        return None
+    except get_user_model().DoesNotExist:
+        return None
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, password: str):
+    """Set a new password with an e-mailed reset token; every earlier token stops working.
+
+    The user's row is locked first, so two confirmations of one token cannot both succeed.
+    A weak password is refused (field "password") and leaves the token usable.
+    """
+    user = _user_of_reset(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ServiceError(INVALID_RESET_TOKEN, code="invalid_token")
+    user_set_password(user=user, password=password)
+    user_revoke_tokens(user=user)
+    return user
+
+
+@transaction.atomic
+def password_change(*, user, current_password: str, new_password: str):
+    """Change a signed-in user's password after checking the current one.
+
+    Every token issued before stops working; the caller mints new ones for the answer.
+    `user` may be the cache-built user of the API; the row is read again (and locked).
+    """
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(current_password):
+        raise ServiceError(WRONG_CURRENT_PASSWORD, code="wrong_password", field="current_password")
+    user_set_password(user=user, password=new_password)
+    user_revoke_tokens(user=user)
     return user

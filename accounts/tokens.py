@@ -1,8 +1,99 @@
-"""JWTs for API callers: simplejwt tokens that also carry the user's role, e-mail and name."""
+"""JWTs for API callers: simplejwt tokens that also carry the user's role, e-mail and name.
 
-from rest_framework_simplejwt.tokens import RefreshToken
+Key rotation: tokens are always signed with the current key (`SIMPLE_JWT["SIGNING_KEY"]`, from
+`JWT_SECRET`). While `JWT_SECRET_PREVIOUS` is set, a token whose signature fails with the current
+key is checked once more with the previous one, so tokens issued before the rotation keep working
+until they expire; emptying `JWT_SECRET_PREVIOUS` refuses them. Every door that reads a token
+(API authentication, refresh, logout, the rate limiter) uses the classes of this module.
+
+simplejwt builds its one `TokenBackend` when it is first imported and offers no setting to swap
+it, so these token classes bring their own backend, built from the settings of the moment.
+"""
+
+import jwt
+from django.conf import settings
+from rest_framework_simplejwt import settings as simplejwt_settings
+from rest_framework_simplejwt import tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.selectors import user_role
+
+
+class RotatingTokenBackend(TokenBackend):
+    """simplejwt's backend, which also accepts signatures made with the previous secret.
+
+    The previous key is tried only when the current one found a bad signature: a malformed or
+    expired token is refused as before, and an old token is still checked for expiry (PyJWT
+    checks the signature before the claims, so an expired old token fails as expired).
+    """
+
+    def __init__(self, *args, previous_signing_key: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.previous = (
+            TokenBackend(
+                self.algorithm,
+                previous_signing_key,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                json_encoder=self.json_encoder,
+            )
+            if previous_signing_key
+            else None
+        )
+
+    def decode(self, token, verify: bool = True) -> dict:
+        try:
+            return super().decode(token, verify=verify)
+        except TokenBackendExpiredToken:
+            raise
+        except TokenBackendError as exc:
+            bad_signature = isinstance(exc.__cause__, jwt.InvalidSignatureError)
+            if not (verify and bad_signature and self.previous is not None):
+                raise
+        return self.previous.decode(token, verify=True)
+
+
+def token_backend() -> RotatingTokenBackend:
+    """The backend of the current settings (read each time, so a changed setting holds at once)."""
+    jwt_settings = simplejwt_settings.api_settings  # replaced by simplejwt when SIMPLE_JWT changes
+    return RotatingTokenBackend(
+        jwt_settings.ALGORITHM,
+        jwt_settings.SIGNING_KEY,
+        jwt_settings.VERIFYING_KEY,
+        jwt_settings.AUDIENCE,
+        jwt_settings.ISSUER,
+        jwt_settings.JWK_URL,
+        jwt_settings.LEEWAY,
+        jwt_settings.JSON_ENCODER,
+        previous_signing_key=settings.JWT_SECRET_PREVIOUS,
+    )
+
+
+class _RotatingKeys:
+    """Mixin of the token classes: sign and verify through `token_backend()`."""
+
+    @property
+    def token_backend(self) -> RotatingTokenBackend:
+        return token_backend()
+
+
+class AccessToken(_RotatingKeys, tokens.AccessToken):
+    """An access token; `SIMPLE_JWT["AUTH_TOKEN_CLASSES"]` names this class."""
+
+
+class RefreshToken(_RotatingKeys, tokens.RefreshToken):
+    """A refresh token (blacklisted on rotation and logout) whose access tokens are ours."""
+
+    access_token_class = AccessToken
+
+
+class RotatingTokenRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, reading the refresh token with our keys and signing new ones."""
+
+    token_class = RefreshToken
 
 
 def tokens_for_user(user) -> RefreshToken:

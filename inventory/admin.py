@@ -29,7 +29,11 @@ from inventory import services
 from inventory.imports import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
-from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
+from inventory_project.admin_helpers import (
+    AuditHistoryAdminMixin,
+    ServiceErrorsAsFormErrors,
+    copy_saved_fields,
+)
 from inventory_project.admin_imports import CsvImportAdminMixin
 from items.admin import ItemAdmin
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
@@ -111,7 +115,7 @@ admin.site.register(Item, ItemWithStockAdmin)
 
 
 @admin.register(Location)
-class LocationAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+class LocationAdmin(AuditHistoryAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
     list_display = ("code", "name", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("code", "name")

@@ -1,9 +1,11 @@
-"""Admin plumbing shared by the apps: service refusals shown as form errors.
+"""Admin plumbing shared by the apps: service refusals shown as form errors, audit history.
 
 A `ServiceError` that a service raises while the admin saves (a duplicate created concurrently, a
 rule the form cannot check) is shown on the re-rendered form, never as a server error.
 """
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 
 from inventory_project.errors import ServiceError
@@ -66,3 +68,18 @@ def copy_saved_fields(target, saved) -> None:
         setattr(target, field.attname, getattr(saved, field.attname))
     target._state.adding = False
     target._state.db = saved._state.db
+
+
+class AuditHistoryAdminMixin(AuditlogHistoryAdminMixin):
+    """ModelAdmin mixin: an object's "History" shows its audit trail, from every door.
+
+    Django's own history lists only changes made in the admin; the audit trail also holds those
+    made through the API, imports and commands, with the field deltas and the request id.
+    """
+
+    auditlog_history_per_page = 50
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return self.auditlog_history_view(request, object_id, extra_context)

@@ -1,4 +1,4 @@
-"""App config of the platform layer; registers its system checks."""
+"""App config of the platform layer; registers its system checks and the audit defaults."""
 
 from django.apps import AppConfig
 
@@ -8,4 +8,10 @@ class PlatformConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
+        from auditlog.models import LogEntry
+        from django.db.models.signals import pre_save
+
         from inventory_project import checks  # noqa: F401  (registers the checks)
+        from inventory_project.audit import fill_entry_defaults
+
+        pre_save.connect(fill_entry_defaults, sender=LogEntry, dispatch_uid="audit.defaults")

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from tqdm import tqdm
 
+from inventory_project.audit import command_audit_context
 from inventory_project.csv_import import CsvTooLarge, ImportReport
 from inventory_project.errors import ServiceError
 from inventory_project.request_context import new_request_id, reset_request_id, set_request_id
@@ -141,7 +142,7 @@ class CsvImportCommand(BaseCommand):
         # The ledger rows of one run share an id, as those of one API request do.
         token = set_request_id(new_request_id())
         try:
-            with opened as csv_file:
+            with opened as csv_file, command_audit_context(self._command_name(), actor=user):
                 report = self._import(csv_file, user=user, options=options)
         except ServiceError as exc:
             # The file as a whole was refused (unreadable, too large, a concurrent change).
@@ -149,6 +150,9 @@ class CsvImportCommand(BaseCommand):
         finally:
             reset_request_id(token)
         self._print_report(report, path=path, max_errors=options["max_errors"])
+
+    def _command_name(self) -> str:
+        return self.__module__.rsplit(".", 1)[-1]
 
     def _user(self, email: str | None):
         if email is None:

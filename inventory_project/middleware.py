@@ -1,8 +1,27 @@
 """HTTP middleware of the platform layer."""
 
+from django.conf import settings
+
 from inventory_project.request_context import reset_request_id, sanitize_request_id, set_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
+APP_VERSION_HEADER = "X-App-Version"
+
+
+class AppVersionMiddleware:
+    """Name the running version (`APP_VERSION`) on every response, errors and 404s included.
+
+    Clients and the load balancer's logs can then tell which release answered, e.g. during a
+    rolling deploy where two versions serve side by side.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response[APP_VERSION_HEADER] = settings.APP_VERSION
+        return response
 
 
 class RequestIdMiddleware:

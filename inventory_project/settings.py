@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework_simplejwt.token_blacklist",
     "django_ratelimit",
+    "auditlog",
     "inventory_project",
     "accounts",
     "items",
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First after the metrics, so every answer carries the version, redirects and 429s included.
+    "inventory_project.middleware.AppVersionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inventory_project.audit.AuditMiddleware",
     "accounts.ratelimit.ApiRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,6 +218,7 @@ CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/(api|jobs)/.*$"
 CORS_EXPOSE_HEADERS = [
     "X-Request-ID",
+    "X-App-Version",
     "X-Cache",
     "Retry-After",
     "RateLimit-Limit",
@@ -230,6 +235,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password reset (accounts.services.password_reset_request): the e-mailed token is Django's,
+# single use (it hashes the password and the last login) and valid this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
+# The link in the reset e-mail: the front end's page, with {uid} and {token} filled in. The
+# e-mail also carries both in plain text, for API clients (POST /api/auth/password-reset/confirm).
+PASSWORD_RESET_URL = env.str(
+    "PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}"
+)
+if "{uid}" not in PASSWORD_RESET_URL or "{token}" not in PASSWORD_RESET_URL:
+    raise ImproperlyConfigured("PASSWORD_RESET_URL must contain {uid} and {token}.")
 
 # --- I18N, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -333,6 +348,9 @@ REORDER_REVIEW_DAYS = env.int("REORDER_REVIEW_DAYS", default=7)
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the
 # `accounts.E001` check (run by wsgi.py at start-up) refuses a missing or weak secret.
 JWT_SECRET = env.str("JWT_SECRET", default="")
+# Key rotation: new tokens are signed with JWT_SECRET only; tokens signed with the previous
+# secret are still accepted until they expire (or until this is emptied). See accounts.tokens.
+JWT_SECRET_PREVIOUS = env.str("JWT_SECRET_PREVIOUS", default="")
 JWT_ALGORITHM = env.str("JWT_ALGORITHM", default="HS256")
 JWT_EXPIRES_IN = env.str("JWT_EXPIRES_IN", default="12h")
 JWT_REFRESH_EXPIRES_IN = env.str("JWT_REFRESH_EXPIRES_IN", default="7d")
@@ -350,6 +368,8 @@ SIMPLE_JWT = {
     # A password change revokes every token issued before it.
     "CHECK_REVOKE_TOKEN": True,
     "LEEWAY": 0,
+    # Our access token class verifies with JWT_SECRET_PREVIOUS too (accounts.tokens).
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 # --- Rate limits (django-ratelimit, counters in the default cache) ---------------------------
@@ -359,6 +379,16 @@ RATE_LIMIT_MAX_AUTH = env.int("RATE_LIMIT_MAX_AUTH", default=1000)
 LOGIN_RATE_LIMIT_WINDOW_MIN = env.int("LOGIN_RATE_LIMIT_WINDOW_MIN", default=15)
 LOGIN_RATE_LIMIT_PER_EMAIL = env.int("LOGIN_RATE_LIMIT_PER_EMAIL", default=10)
 LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=30)
+# Password reset and change (accounts.ratelimit): every request counts, success or not.
+# Reset requests per e-mail (no mail-bombing a user) and per IP, confirmations per IP (no
+# guessing tokens), changes per user; a wrong current password also counts as a failed login.
+PASSWORD_RATE_LIMIT_WINDOW_MIN = env.int("PASSWORD_RATE_LIMIT_WINDOW_MIN", default=60)
+PASSWORD_RESET_RATE_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_RATE_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_RATE_LIMIT_PER_IP = env.int("PASSWORD_RESET_RATE_LIMIT_PER_IP", default=10)
+PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP = env.int(
+    "PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP", default=10
+)
+PASSWORD_CHANGE_RATE_LIMIT_PER_USER = env.int("PASSWORD_CHANGE_RATE_LIMIT_PER_USER", default=5)
 RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
 # A Redis outage must not take the API down with it: limits fail open (and say so in the log).
 RATELIMIT_FAIL_OPEN = True
@@ -386,11 +416,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The document's info.version follows APP_VERSION when it changes at run time (tests).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inventory_project.api.schema_hooks.app_version",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "MovementKindEnum": "inventory.models.MovementKind",
         "MovementSourceEnum": "inventory.models.MovementSource",
     },
 }
+
+# --- Audit trail (django-auditlog; see inventory_project/audit.py) ---------------------------
+# The request id is the correlation id; password hashes show only that they changed.
+AUDITLOG_CID_GETTER = "inventory_project.audit.correlation_id"
+AUDITLOG_MASK_CALLABLE = "inventory_project.audit.mask_secret"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

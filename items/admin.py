@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import ngettext
 
 from inventory_project.admin_helpers import (
+    AuditHistoryAdminMixin,
     ServiceErrorsAsFormErrors,
     copy_saved_fields,
     service_validation_error,
@@ -53,7 +54,9 @@ class ItemAdminForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
+class ItemAdmin(
+    AuditHistoryAdminMixin, CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin
+):
     form = ItemAdminForm
     csv_import_service = import_items_csv
     csv_import_header = ",".join(ITEM_CSV_COLUMNS)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.permissions import role_allows
 from inventory_project import bulk, cache
+from inventory_project.audit import BulkChange, record_bulk_changes
 from inventory_project.csv_export import csv_lines
 from inventory_project.csv_import import (
     BatchResult,
@@ -29,7 +30,7 @@ from inventory_project.csv_import import (
 )
 from inventory_project.errors import ServiceError
 from items.cached import ITEMS_GROUP
-from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item
+from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item, item_label
 from items.services import (
     ACTIVATE_PERMISSION,
     ITEM_EDITABLE_FIELDS,
@@ -99,6 +100,7 @@ class ItemImporter(CsvImporter):
         now = timezone.now()
         inserts: list[tuple[CsvRow, tuple]] = []
         updates: list[tuple] = []
+        audited: list[BulkChange] = []
         for row in rows:
             sku, given = row.values
             item = existing.get(sku)
@@ -118,21 +120,50 @@ class ItemImporter(CsvImporter):
                 continue
             if changes:
                 updates.append((item.pk, *merged.values(), now))
+                audited.append(
+                    BulkChange(
+                        item.pk,
+                        item_label(sku, merged["name"]),
+                        {f: (getattr(item, f), v) for f, v in changes.items()},
+                    )
+                )
             else:
                 result.unchanged += 1
         result.updated = len(updates)
         if write:
-            created = {
-                sku
-                for (sku,) in bulk.insert_returning(
+            columns = ["sku", *ITEM_EDITABLE_FIELDS]
+            created_pks = dict(
+                bulk.insert_returning(
                     Item,
-                    ["sku", *ITEM_EDITABLE_FIELDS, "created_at", "updated_at"],
+                    [*columns, "created_at", "updated_at"],
                     [values for _row, values in inserts],
                     conflict=["sku"],
-                    returning=["sku"],
+                    returning=["sku", "pk"],
                 )
-            }
+            )
+            created = set(created_pks)
             bulk.update_rows(Item, [*ITEM_EDITABLE_FIELDS, "updated_at"], updates)
+            # The rows skip save() and its signals: the audit trail gets their entries here.
+            record_bulk_changes(Item, "update", audited)
+            record_bulk_changes(
+                Item,
+                "create",
+                (
+                    BulkChange(
+                        created_pks[values[0]],
+                        item_label(values[0], values[1]),
+                        {
+                            "id": (None, created_pks[values[0]]),
+                            **{
+                                c: (None, v)
+                                for c, v in zip(columns, values[: len(columns)], strict=True)
+                            },
+                        },
+                    )
+                    for _row, values in inserts
+                    if values[0] in created_pks
+                ),
+            )
             for row, _values in inserts:
                 if row.values.sku not in created:
                     result.errors.append(

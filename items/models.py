@@ -18,6 +18,11 @@ def quantity_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, **kwargs)
 
 
+def item_label(sku: str, name: str) -> str:
+    """How an item is named in the admin and the audit trail."""
+    return f"{sku} · {name}"
+
+
 class Item(models.Model):
     sku = models.CharField("SKU", max_length=SKU_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=200)
@@ -48,4 +53,4 @@ class Item(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku} · {self.name}"
+        return item_label(self.sku, self.name)

@@ -3,6 +3,16 @@
 from django.db import migrations
 
 
+def remove_run_jobs_permission(apps, schema_editor):
+    # Forward there is nothing to do: the post-migrate hook creates the permission from
+    # Meta.permissions. Going back past this migration removes it (and its grants to groups
+    # and users), so no role holds a permission the code no longer declares; a stale row with a
+    # name over 50 characters would also stop auth.0002's reverse in `migrate auth zero`.
+    apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label="accounts", codename="run_jobs"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,4 +24,5 @@ class Migration(migrations.Migration):
             name='user',
             options={'ordering': ['email'], 'permissions': [('run_jobs', 'Can run maintenance jobs through the API')]},
         ),
+        migrations.RunPython(migrations.RunPython.noop, remove_run_jobs_permission),
     ]

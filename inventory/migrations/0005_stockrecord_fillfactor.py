@@ -18,7 +18,14 @@ def set_fillfactor(percent):
     return apply
 
 
+def reset_fillfactor(apps, schema_editor):
+    # RESET, not SET (fillfactor = 100): the table goes back to exactly what 0004 left, with no
+    # storage parameter at all (100 is PostgreSQL's default for tables).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE inventory_stockrecord RESET (fillfactor)")
+
+
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0004_movement_kind_without_import")]
 
-    operations = [migrations.RunPython(set_fillfactor(70), set_fillfactor(100))]
+    operations = [migrations.RunPython(set_fillfactor(70), reset_fillfactor)]

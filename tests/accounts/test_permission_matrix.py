@@ -12,7 +12,7 @@ from inventory.services import stock_receive
 from inventory_project.models import JobRun
 from items.models import Item
 from tests.conftest import client_for, user_with_role
-from tests.factories import ItemFactory, LocationFactory
+from tests.factories import TEST_PASSWORD, ItemFactory, LocationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,13 @@ ROUTES = [
     ("get", "/api/locations/WALK-IN", None, "viewer", 200),
     ("post", "/api/locations", {"code": "BAR", "name": "Bar"}, "staff", 201),
     ("get", "/api/auth/me", None, "viewer", 200),
+    (
+        "post",
+        "/api/auth/password-change",
+        {"current_password": TEST_PASSWORD, "new_password": "a fresh matrix passphrase 31"},
+        "viewer",
+        200,
+    ),
     ("get", "/api/items/export", None, "viewer", 200),
     ("get", "/api/inventory/export", None, "viewer", 200),
     ("post", "/api/items/import", "sku,name\nSKU-1001,Imported name\n", "staff", 200),
@@ -61,6 +68,7 @@ ROUTES = [
     ("get", "/api/forecasts/runs", None, "viewer", 200),
     ("get", "/api/forecasts/SKU-1001", None, "viewer", 200),
     ("get", "/api/reorder-suggestions", None, "viewer", 200),
+    ("get", "/api/audit", None, "admin", 200),
 ]
 
 
@@ -254,7 +262,16 @@ def test_public_routes_answer_anonymous_callers(anon_client, path):
     assert anon_client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/refresh", "/api/auth/logout"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/auth/password-reset",
+        "/api/auth/password-reset/confirm",
+    ],
+)
 def test_auth_routes_take_anonymous_callers_and_validate_their_body(anon_client, path):
     response = anon_client.post(path, {}, format="json")
 

@@ -4,6 +4,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -535,3 +536,17 @@ def test_stock_changes_since_the_preview_are_counted_at_the_confirmation(
     assert messages_of(response) == [
         ("success", "Imported data.csv: 1 row, 0 inserted, 1 updated, 0 unchanged.")
     ]
+
+
+def test_a_confirmed_admin_import_is_in_the_audit_trail_as_the_signed_in_user(
+    staff_user_client, staff_user
+):
+    preview = upload(staff_user_client, ITEMS, "sku,name\nSKU-2101,Audited rice\n")
+
+    response = confirm(staff_user_client, ITEMS, token_of(preview))
+
+    entry = LogEntry.objects.get_for_object(Item.objects.get(sku="SKU-2101")).get()
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor == staff_user
+    assert entry.additional_data == {"via": "admin"}
+    assert entry.cid == response["X-Request-ID"]

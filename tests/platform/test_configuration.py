@@ -67,6 +67,37 @@ def test_a_strong_jwt_secret_passes_when_debug_is_off(settings):
     assert "accounts.E001" not in ids
 
 
+def test_a_previous_jwt_secret_equal_to_the_current_one_is_a_check_error(settings):
+    settings.JWT_SECRET = "y" * 40
+    settings.JWT_SECRET_PREVIOUS = "y" * 40
+
+    ids = {message.id for message in run_checks()}
+
+    assert "accounts.E003" in ids
+
+
+def test_a_weak_previous_jwt_secret_is_a_check_error_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.JWT_SECRET = "y" * 40
+    settings.JWT_SECRET_PREVIOUS = "old"
+
+    ids = {message.id for message in run_checks()}
+
+    assert "accounts.E004" in ids
+
+
+def test_a_strong_previous_jwt_secret_passes_when_debug_is_off(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.JWT_SECRET = "y" * 40
+    settings.JWT_SECRET_PREVIOUS = "z" * 40
+
+    ids = {message.id for message in run_checks()}
+
+    assert not {"accounts.E003", "accounts.E004"} & ids
+
+
 def test_an_asymmetric_jwt_algorithm_is_a_check_error(settings):
     settings.JWT_ALGORITHM = "RS256"
 
