@@ -22,6 +22,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.roles import Role
 from accounts.selectors import user_role
+from inventory_project.cache import guarded
 
 logger = logging.getLogger(__name__)
 
@@ -91,16 +92,14 @@ class CachedUserJWTAuthentication(JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
-        try:
-            state = cache.get(_key(user_id))
-        except Exception:  # the cache is away: ask the database
-            state = None
+        # A cache that is away (or backing off) means: ask the database.
+        state = guarded("auth state", lambda: cache.get(_key(user_id)))
         if state is None:
             user = super().get_user(validated_token)
-            try:
-                cache.set(_key(user_id), _state_of(user), settings.AUTH_CACHE_SECONDS)
-            except Exception:
-                logger.warning("Could not cache the state of user %s", user_id, exc_info=True)
+            guarded(
+                "auth state",
+                lambda: cache.set(_key(user_id), _state_of(user), settings.AUTH_CACHE_SECONDS),
+            )
             return user
         if not state["is_active"]:
             raise AuthenticationFailed("User is inactive", code="user_inactive")

@@ -9,7 +9,6 @@ limits fail open and log it: an outage of Redis must not become an outage of the
 
 import hashlib
 import ipaddress
-import logging
 import math
 import time
 
@@ -22,9 +21,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.tokens import AccessToken
 from inventory_project.api.exceptions import failure_body
+from inventory_project.cache import guarded
 from inventory_project.request_context import client_address
-
-logger = logging.getLogger(__name__)
 
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
 # Probes are never limited; the login route has its own limits on failures, so that an office
@@ -52,17 +50,17 @@ def client_ip(request) -> str:
 
 
 def _usage(request, *, group: str, key: str, limit: int, window_min: int, increment: bool):
-    try:
-        return get_usage(
+    # Any cache failure fails open (no limit) and backs off with the response cache.
+    return guarded(
+        f"rate-limit counter {group}",
+        lambda: get_usage(
             request,
             group=group,
             key=lambda _group, _request: key,
             rate=f"{limit}/{window_min}m",
             increment=increment,
-        )
-    except Exception:  # any cache failure: fail open, loudly
-        logger.warning("Rate-limit counter unavailable; not limiting %s", group, exc_info=True)
-        return None
+        ),
+    )
 
 
 def _bearer_user_id(request) -> str | None:
@@ -164,10 +162,11 @@ def login_blocked(request, email: str) -> dict | None:
     """The exhausted counter when this e-mail or IP has failed too often (read only)."""
     if not settings.RATELIMIT_ENABLE:
         return None
-    try:
-        counts = cache.get_many([key for key, _limit in _login_counter_keys(request, email)])
-    except Exception:
-        logger.warning("Login counters unavailable; not limiting", exc_info=True)
+    counts = guarded(
+        "login counters",
+        lambda: cache.get_many([key for key, _limit in _login_counter_keys(request, email)]),
+    )
+    if counts is None:
         return None
     for key, limit in _login_counter_keys(request, email):
         if counts.get(key, 0) >= limit:
@@ -179,29 +178,30 @@ def begin_login_attempt(request, email: str) -> dict | None:
     """Count one attempt; answers the exhausted counter when it went over the limit."""
     if not settings.RATELIMIT_ENABLE:
         return None
-    blocked = None
     timeout = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60 + 5
-    try:
+
+    def count() -> dict | None:
+        blocked = None
         for key, limit in _login_counter_keys(request, email):
             cache.add(key, 0, timeout)
-            count = cache.incr(key)
-            if count > limit and blocked is None:
-                blocked = _login_usage(limit, count)
-    except Exception:
-        logger.warning("Login counters unavailable; not limiting", exc_info=True)
-        return None
-    return blocked
+            attempts = cache.incr(key)
+            if attempts > limit and blocked is None:
+                blocked = _login_usage(limit, attempts)
+        return blocked
+
+    return guarded("login counters", count)
 
 
 def end_login_attempt(request, email: str) -> None:
     """The password was right: the attempt does not count as a failure."""
     if not settings.RATELIMIT_ENABLE:
         return
-    try:
+
+    def take_back() -> None:
         for key, _limit in _login_counter_keys(request, email):
             cache.decr(key)
-    except Exception:
-        logger.warning("Login counters unavailable", exc_info=True)
+
+    guarded("login counters", take_back)
 
 
 # --- password reset and change -------------------------------------------------------------
@@ -217,23 +217,23 @@ def _count_attempt(counters: list[tuple[str, int]]) -> dict | None:
     window = settings.PASSWORD_RATE_LIMIT_WINDOW_MIN * 60
     now = time.time()
     slot = int(now // window)
-    blocked = None
-    try:
+
+    def count() -> dict | None:
+        blocked = None
         for name, limit in counters:
             key = f"{name}:{slot}"
             cache.add(key, 0, window + 5)
-            count = cache.incr(key)
-            if count > limit and blocked is None:
+            attempts = cache.incr(key)
+            if attempts > limit and blocked is None:
                 blocked = {
                     "limit": limit,
-                    "count": count,
+                    "count": attempts,
                     "time_left": int(window - now % window),
                     "should_limit": True,
                 }
-    except Exception:
-        logger.warning("Password rate-limit counters unavailable; not limiting", exc_info=True)
-        return None
-    return blocked
+        return blocked
+
+    return guarded("password rate-limit counters", count)
 
 
 def _email_key(email: str) -> str:

@@ -11,7 +11,9 @@ served after it, whoever stores it when. No key scans (Redis KEYS) anywhere.
 If the cache fails (Redis gone), reads fall through to the database and writes carry on; after a
 failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one short
 timeout, not one per request. When it answers again, this process first replays the generation
-bumps it could not make.
+bumps it could not make. Every other use of the cache on a request's path (rate-limit counters,
+callers' cached state) goes through `guarded`, so it shares that back-off: a Redis that hangs
+costs the first request its timeouts and the next ones nothing.
 """
 
 import logging
@@ -20,6 +22,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -79,6 +82,24 @@ def _available() -> bool:
             return False
         _pending_bumps.clear()
     return True
+
+
+T = TypeVar("T")
+
+
+def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) -> T | None:
+    """`call()` on the cache, or `default` while the cache is known to be away.
+
+    A failure answers `default` and leaves the cache alone for `CACHE_RETRY_SECONDS` (logged
+    once), for every user of this module in this process.
+    """
+    if not _available():
+        return default
+    try:
+        return call()
+    except Exception:
+        _failed(operation)
+        return default
 
 
 def _invalidate_now(groups: set[str]) -> None:

@@ -4,10 +4,13 @@ the cache comes back by itself when Redis does. Runs a private redis-server of i
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
+from inventory_project import cache as response_cache
+from tests.conftest import client_for, user_with_role
 from tests.helpers import free_port
 
 pytestmark = [
@@ -90,3 +93,59 @@ def test_the_api_survives_redis_stopping_and_uses_it_again_when_it_returns(
     assert first_back["X-Cache"] == "MISS"
     assert second_back["X-Cache"] == "HIT"
     assert "SKU-DOWN" in _names(second_back)
+
+
+class HangingServer:
+    """A TCP port that accepts connections and never answers: a Redis that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_a_hanging_redis_is_tried_once_then_left_alone_by_every_cache_user(settings):
+    # Rate limiting, the callers' cached state and the response cache share one back-off; before,
+    # the first two waited for their timeouts on every request.
+    client = client_for(user_with_role("viewer", email="hang@example.com"))
+    server = HangingServer()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    settings.CACHE_RETRY_SECONDS = 300
+    response_cache.reset_state()
+    try:
+        first = client.get("/api/inventory/summary")
+        tried = server.connections
+        later = [client.get("/api/inventory/summary").status_code for _ in range(3)]
+    finally:
+        server.close()
+        response_cache.reset_state()
+
+    assert first.status_code == 200
+    assert tried >= 1
+    assert later == [200, 200, 200]
+    assert server.connections == tried
