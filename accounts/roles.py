@@ -26,6 +26,7 @@ _VIEWER = {
     "forecasting.view_forecastrun",
     "forecasting.view_itemforecast",
     "forecasting.view_itemmodelchoice",
+    "forecasting.view_promotion",
 }
 _STAFF = _VIEWER | {
     "items.add_item",
@@ -37,6 +38,9 @@ _STAFF = _VIEWER | {
     "inventory.move_stock",
     "forecasting.add_dailyusage",
     "forecasting.change_dailyusage",
+    "forecasting.add_promotion",
+    "forecasting.change_promotion",
+    "forecasting.delete_promotion",
 }
 _ADMIN = _STAFF | {
     "items.delete_item",

@@ -6,7 +6,9 @@ One run:
    end) or a SQLite file, and migrates it;
 2. generates `--skus` x `--days` of demand with `bench/demand.py` (the same panel as
    `bench/bench_forecast.py`), creates the items and loads every day with demand as imported
-   usage history (`DailyUsage`, by COPY), ending yesterday;
+   usage history (`DailyUsage`, by COPY), ending yesterday, and the panel's promotion calendar
+   as `Promotion` rows (planned promotions, also those that run into the forecast horizon;
+   `--no-calendar` leaves them out);
 3. runs `manage.py retrain --jobs N` and then `manage.py forecast --jobs N` as the cron would,
    each in its own process, and reads their wall time and peak memory (the command's process
    and, separately, the largest of its worker processes) from `getrusage`;
@@ -47,7 +49,7 @@ import numpy as np
 sys.path.insert(0, {repo!r})
 from bench.demand import generate
 from forecasting.history import last_history_day
-from forecasting.models import DailyUsage
+from forecasting.models import DailyUsage, Promotion
 from inventory_project import bulk
 from items.models import Item
 from django.db import transaction
@@ -80,7 +82,20 @@ with transaction.atomic():
             DailyUsage, ["item", "location", "date", "quantity", "created_at", "updated_at"], batch
         )
         rows += len(batch)
-print(f"{{rows}} usage rows for {skus} items in {{time.monotonic() - started:.1f}} s")
+# A promotion's days as the panel counts them, day {days} - 1 being yesterday.
+calendar = panel.calendar
+planned = zip(calendar.sku.tolist(), calendar.first.tolist(), calendar.length.tolist())
+promotions = [
+    (ids[sku], end - timedelta(days={days} - 1 - first),
+     end - timedelta(days={days} - first - length), "", now, now)
+    for sku, first, length in (planned if {calendar} else [])
+]
+with transaction.atomic():
+    bulk.insert_rows(
+        Promotion, ["item", "first_day", "last_day", "note", "created_at", "updated_at"], promotions
+    )
+print(f"{{rows}} usage rows and {{len(promotions)}} promotions for {skus} items in "
+      f"{{time.monotonic() - started:.1f}} s")
 """
 
 # Runs a management command and reports its own and its children's resource use.
@@ -132,7 +147,13 @@ def run(args: argparse.Namespace) -> dict:
         env["LOG_LEVEL"] = "WARNING"
         python = str(VENV_BIN / "python")
         run_checked([python, "manage.py", "migrate", "--no-input"], env, "migrate")
-        script = LOAD_SCRIPT.format(repo=str(REPO_ROOT), skus=args.skus, days=args.days, seed=20)
+        script = LOAD_SCRIPT.format(
+            repo=str(REPO_ROOT),
+            skus=args.skus,
+            days=args.days,
+            seed=20,
+            calendar=not args.no_calendar,
+        )
         started = time.monotonic()
         loaded = run_checked([python, "manage.py", "shell", "-c", script], env, "load")
         print(loaded.strip(), f"({time.monotonic() - started:.1f} s with Django start)", flush=True)
@@ -144,6 +165,7 @@ def run(args: argparse.Namespace) -> dict:
             "days": args.days,
             "jobs": args.jobs,
             "batch_size": args.batch_size,
+            "calendar": not args.no_calendar,
             "load": loaded.strip(),
         }
         if not args.skip_retrain:
@@ -165,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--skip-retrain", action="store_true")
+    parser.add_argument(
+        "--no-calendar", action="store_true", help="load no promotions (the run before them)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     report = run(args)

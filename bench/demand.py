@@ -18,7 +18,10 @@ Each SKU's expected demand is a product of components, then drawn with count noi
   weeks; a few of them launched in the last two months.
 
 `generate(n_skus, n_days, seed)` returns a `DemandPanel` whose `demand` is a float64 array
-(n_skus x n_days, oldest day first, whole units, non-negative). The SKUs are generated in blocks
+(n_skus x n_days, oldest day first, whole units, non-negative), and whose `calendar` lists the
+promotions: SKU, first day and length of each. They are planned promotions, known ahead, so a
+forecast may use the calendar, also for the days it forecasts (`promotion_mask`); their
+uplifts and dips are the generator's own and stay hidden. The SKUs are generated in blocks
 of `BLOCK` with their own seeds, so memory stays bounded and the same seed gives the same panel;
 10,000 x 730 takes about two seconds.
 """
@@ -44,11 +47,35 @@ WORKDAY_SHAPE = np.array([1.25, 1.3, 1.3, 1.25, 1.2, 0.4, 0.3])
 
 
 @dataclass(frozen=True)
+class PromotionCalendar:
+    """One entry per promotion; a promotion may run past the last day of the panel."""
+
+    sku: np.ndarray  # int32, the SKU's row in the panel
+    first: np.ndarray  # int32, the promotion's first day
+    length: np.ndarray  # int32, its days (the first included)
+
+    def __len__(self) -> int:
+        return len(self.sku)
+
+
+def promotion_mask(calendar: PromotionCalendar, n_skus: int, n_days: int) -> np.ndarray:
+    """Bool, n_skus x n_days: True on the days each SKU is promoted.
+
+    `n_days` may reach past the panel, into the days a forecast covers.
+    """
+    steps = np.zeros((n_skus, n_days + 1), dtype=np.int32)
+    np.add.at(steps, (calendar.sku, np.minimum(calendar.first, n_days)), 1)
+    np.add.at(steps, (calendar.sku, np.minimum(calendar.first + calendar.length, n_days)), -1)
+    return np.cumsum(steps[:, :n_days], axis=1) > 0
+
+
+@dataclass(frozen=True)
 class DemandPanel:
     demand: np.ndarray  # float64, n_skus x n_days
     kind: np.ndarray  # int8, KIND_* per SKU
     start: np.ndarray  # int32, first day the SKU could sell (0 for SKUs sold all along)
     promoted: np.ndarray  # bool, SKUs that had at least one promotion
+    calendar: PromotionCalendar  # the promotions (none with `promotions=False`)
     expected: np.ndarray | None = None  # the mean the demand was drawn around (if asked for)
 
 
@@ -75,22 +102,31 @@ def generate(
     kind = np.empty(n_skus, dtype=np.int8)
     start = np.empty(n_skus, dtype=np.int32)
     promoted = np.empty(n_skus, dtype=bool)
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     n_blocks = -(-n_skus // BLOCK)
     for block, block_seed in enumerate(np.random.SeedSequence(seed).spawn(n_blocks)):
         rows = slice(block * BLOCK, min(n_skus, (block + 1) * BLOCK))
         rng = np.random.default_rng(block_seed)
         n = rows.stop - rows.start
-        demand[rows], mean, kind[rows], start[rows], promoted[rows] = _block(
+        demand[rows], mean, kind[rows], start[rows], promoted[rows], planned = _block(
             rng, n, n_days, nb_shape, promotions
         )
+        if promotions:
+            sku, first, length = planned
+            entries.append((sku + rows.start, first, length))
         if means is not None:
             means[rows] = mean
-    return DemandPanel(demand, kind, start, promoted, means)
+    if entries:
+        sku, first, length = (
+            np.concatenate(part).astype(np.int32) for part in zip(*entries, strict=True)
+        )
+    else:
+        sku = first = length = np.zeros(0, dtype=np.int32)
+    calendar = PromotionCalendar(sku, first, length)
+    return DemandPanel(demand, kind, start, promoted, calendar, means)
 
 
-def _block(
-    rng: np.random.Generator, n: int, n_days: int, nb_shape: float, promotions: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _block(rng: np.random.Generator, n: int, n_days: int, nb_shape: float, promotions: bool):
     days = np.arange(n_days)
     u = rng.random(n)
     kind = np.where(
@@ -102,7 +138,7 @@ def _block(
     multiplier = _weekly(rng, n)[:, days % 7]
     multiplier *= _yearly(rng, n, days)
     multiplier *= _trend(rng, n, days)
-    promo, promoted = _promotions(rng, n, n_days)
+    promo, promoted, planned = _promotions(rng, n, n_days)
     if promotions:
         multiplier *= promo
     else:
@@ -139,7 +175,7 @@ def _block(
         # mean is below one, which few lumpy SKUs have: the expected demand is a reference).
         size = np.where(lumpy, size_mean + 0.5, 1 + np.maximum(size_mean - 1, 0.1))
         mean[sporadic] = occurrence * size
-    return out, mean, kind, start, promoted
+    return out, mean, kind, start, promoted, planned
 
 
 def _weekly(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -169,7 +205,9 @@ def _trend(rng: np.random.Generator, n: int, days: np.ndarray) -> np.ndarray:
     return np.where(u < 0.2, linear, np.where(u < 0.4, damped, 1.0))
 
 
-def _promotions(rng: np.random.Generator, n: int, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+def _promotions(
+    rng: np.random.Generator, n: int, n_days: int
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     # Log-uplifts added at a promotion's first day and removed after its last, then summed.
     eligible = rng.random(n) < 0.4
     counts = np.where(eligible, rng.poisson(n_days / 120, n), 0)
@@ -184,7 +222,9 @@ def _promotions(rng: np.random.Generator, n: int, n_days: int) -> tuple[np.ndarr
     np.add.at(steps, (sku, first), uplift)
     np.add.at(steps, (sku, end), dip - uplift)
     np.add.at(steps, (sku, dip_end), -dip)
-    return np.exp(np.cumsum(steps[:, :n_days], axis=1)), counts > 0
+    # The calendar is what was drawn, before clipping at the panel's end: a promotion that
+    # runs on past it is planned for the days a forecast covers.
+    return np.exp(np.cumsum(steps[:, :n_days], axis=1)), counts > 0, (sku, first, length)
 
 
 def _launch(rng: np.random.Generator, n: int, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

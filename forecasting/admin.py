@@ -7,16 +7,20 @@
 - Forecast runs, item forecasts and model choices are written only by the `forecast` and
   `retrain` runs (`forecasting.services`): here they are read, never added, changed or deleted.
   An item forecast's page draws its last 90 days of demand, the forecast and its 80%/95% bands.
+- Promotions are planned here (or through the API), by staff: added, changed and deleted
+  through `forecasting.promotions`, listed with filters by timing, item and first day.
 """
 
 from datetime import timedelta
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 
-from forecasting import charts, selectors
+from forecasting import charts, promotions, selectors
 from forecasting.imports import USAGE_CSV_COLUMNS, import_usage_csv
-from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice, Promotion
+from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
 from inventory_project.admin_imports import CsvImportAdminMixin
 
 
@@ -195,3 +199,57 @@ class ItemModelChoiceAdmin(ReadOnlyAdmin):
     @admin.display(description="SKU", ordering="item__sku")
     def sku(self, choice: ItemModelChoice) -> str:
         return choice.item.sku
+
+
+class PromotionTimingFilter(admin.SimpleListFilter):
+    """Running today, still to come, or over: what a planner looks for first."""
+
+    title = "timing"
+    parameter_name = "timing"
+
+    def lookups(self, request, model_admin):
+        return (("running", "Running today"), ("upcoming", "Upcoming"), ("past", "Past"))
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "running":
+            return queryset.filter(first_day__lte=today, last_day__gte=today)
+        if self.value() == "upcoming":
+            return queryset.filter(first_day__gt=today)
+        if self.value() == "past":
+            return queryset.filter(last_day__lt=today)
+        return queryset
+
+
+@admin.register(Promotion)
+class PromotionAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
+    list_display = ("sku", "first_day", "last_day", "days", "note")
+    # Only the items that have promotions are offered, not the whole catalogue.
+    list_filter = (PromotionTimingFilter, ("item", admin.RelatedOnlyFieldListFilter), "first_day")
+    list_select_related = ("item",)
+    date_hierarchy = "first_day"
+    search_fields = ("=item__sku",)
+    search_help_text = "An exact SKU."
+    autocomplete_fields = ("item",)
+    fields = ("item", "first_day", "last_day", "note")
+    list_per_page = 100
+    show_full_result_count = False
+
+    @admin.display(description="SKU", ordering="item__sku")
+    def sku(self, promotion: Promotion) -> str:
+        return promotion.item.sku
+
+    @admin.display(description="days")
+    def days(self, promotion: Promotion) -> int:
+        return (promotion.last_day - promotion.first_day).days + 1
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("first_day", "last_day", "note")}
+        if change:
+            saved = promotions.promotion_update(promotion=obj, **fields)
+        else:
+            saved = promotions.promotion_create(item=form.cleaned_data["item"], **fields)
+        copy_saved_fields(obj, saved)
+
+    def delete_model(self, request, obj):
+        promotions.promotion_delete(promotion=obj)

@@ -2,25 +2,34 @@
 
 `GET /api/forecasts` lists the latest forecast of every item, `GET /api/forecasts/{sku}` shows
 one with its daily points and history, `GET /api/forecasts/runs` lists the runs, and
-`GET /api/reorder-suggestions` says what to order. Reads are computed in `forecasting.selectors`;
+`GET /api/reorder-suggestions` says what to order, `GET/POST /api/promotions` lists and plans
+promotions (which the next forecast run applies). Reads are computed in `forecasting.selectors`;
 these views validate the query string and answer in the envelope.
 """
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, viewsets
+from rest_framework import generics, status, viewsets
 
-from forecasting import selectors
+from accounts.permissions import read_write_permissions
+from forecasting import promotions, selectors
 from forecasting.cached import FORECAST_LIST, forecast_detail_cache
-from forecasting.filters import ForecastFilter, ForecastRunFilter
+from forecasting.filters import ForecastFilter, ForecastRunFilter, PromotionFilter
 from forecasting.imports import import_usage_csv
-from forecasting.selectors import DEFAULT_HISTORY_DAYS, FORECAST_COLUMNS, RUN_COLUMNS
+from forecasting.selectors import (
+    DEFAULT_HISTORY_DAYS,
+    FORECAST_COLUMNS,
+    PROMOTION_COLUMNS,
+    RUN_COLUMNS,
+)
 from forecasting.serializers import (
     ForecastDetailQuerySerializer,
     ForecastDetailSerializer,
     ForecastRowSerializer,
     ForecastRunSerializer,
+    PromotionCreateSerializer,
+    PromotionSerializer,
     ReorderQuerySerializer,
     ReorderSuggestionSerializer,
 )
@@ -153,3 +162,47 @@ class UsageImportApi(CsvImportApi):
 
     def run_import(self, request, csv_file, *, dry_run, atomic):
         return import_usage_csv(csv_file=csv_file, dry_run=dry_run, atomic=atomic)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Promotions",
+        description="Planned promotions, latest first day first; `sku`, `active_from` and "
+        "`active_to` narrow them. Whole unless `limit`/`offset` page it.",
+        responses={200: PromotionSerializer(many=True), **errors(400)},
+    ),
+    create=extend_schema(
+        summary="Plan a promotion",
+        description="An item promoted from `first_day` to `last_day`, both included. The next "
+        "forecast run raises the item's forecast on those days by the effect it learned from "
+        "the item's past promotions (and the week after by the dip that follows one).",
+        request=PromotionCreateSerializer,
+        responses={201: envelope(PromotionSerializer), **errors(400)},
+    ),
+)
+class PromotionViewSet(ColumnsListMixin, viewsets.GenericViewSet):
+    required_permissions = read_write_permissions("forecasting.promotion")
+    columns = PROMOTION_COLUMNS
+    filterset_class = PromotionFilter
+    ordering_fields = ["first_day", "last_day", "sku"]
+    ordering = ["-first_day", "sku", "id"]
+    serializer_class = PromotionSerializer
+
+    def get_queryset(self):
+        return selectors.promotion_queryset()
+
+    def create(self, request):
+        serializer = PromotionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        promotion = promotions.promotion_create(
+            item=data["sku"],
+            first_day=data["first_day"],
+            last_day=data["last_day"],
+            note=data["note"],
+        )
+        return success_response(
+            selectors.promotion_row(promotion_id=promotion.pk),
+            status_code=status.HTTP_201_CREATED,
+            message="Promotion planned",
+        )

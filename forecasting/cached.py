@@ -17,17 +17,26 @@ from django.conf import settings
 from django.db import connection
 
 from forecasting import selectors
+from forecasting.models import ItemForecast
 from forecasting.selectors import DEFAULT_HISTORY_DAYS
-from inventory_project.cache import StaleWhileRevalidate
+from inventory_project.api.renderers import dumps
+from inventory_project.cache import StaleWhileRevalidate, store_fresh_many
 
 logger = logging.getLogger(__name__)
 
 
-def forecast_detail_cache(sku: str, history_days: int) -> StaleWhileRevalidate:
+PRELOAD_BATCH_SIZE = 500
+
+
+def _detail_key(sku: str, history_days: int) -> str:
     # Hashed: a SKU may hold characters some cache backends refuse in keys.
     digest = hashlib.sha1(sku.encode(), usedforsecurity=False).hexdigest()
+    return f"forecasts:sku:{digest}:{history_days}"
+
+
+def forecast_detail_cache(sku: str, history_days: int) -> StaleWhileRevalidate:
     return StaleWhileRevalidate(
-        key=f"forecasts:sku:{digest}:{history_days}",
+        key=_detail_key(sku, history_days),
         build=lambda: {
             "success": True,
             "data": selectors.forecast_detail(sku=sku, history_days=history_days),
@@ -49,15 +58,28 @@ def default_history_days() -> int:
 
 
 def _preload(deadline: float) -> int:
+    """Store the list, then every item's answer, a batch at a time (a few queries a batch)."""
     FORECAST_LIST.store()
     stored = 0
     history_days = default_history_days()
-    for sku in selectors.latest_forecasts().values_list("item__sku", flat=True).iterator():
+    ids = list(selectors.latest_forecasts().values_list("pk", flat=True))
+    for start in range(0, len(ids), PRELOAD_BATCH_SIZE):
         if time.monotonic() > deadline:
             logger.warning("Forecast cache preload stopped at its time limit (%s items)", stored)
             break
-        forecast_detail_cache(sku, history_days).store()
-        stored += 1
+        batch = list(
+            ItemForecast.objects.filter(pk__in=ids[start : start + PRELOAD_BATCH_SIZE])
+            .select_related("item", "run")
+            .order_by("pk")
+        )
+        details = selectors.forecast_details(batch, history_days=history_days)
+        store_fresh_many(
+            {
+                _detail_key(sku, history_days): dumps({"success": True, "data": detail})
+                for sku, detail in details.items()
+            }
+        )
+        stored += len(details)
     logger.info("Forecast cache preloaded for %s items", stored)
     return stored
 

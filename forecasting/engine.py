@@ -23,6 +23,14 @@ Accuracy (see `Accuracy`), and which measure decides what:
   competition). Models are chosen by MASE for smooth and erratic items and by RMSSE for
   intermittent and lumpy ones: absolute errors reward forecasting zero for items that sell
   now and then, which would empty the shelves.
+
+Promotions (see `promotion_totals` and `predict`): planned days on which an item is promoted,
+known ahead, as a boolean mask over the history and the horizon. The item's effect (demand on
+promotion days, and in the `POST_PROMOTION_DAYS` after one, relative to the demand of its
+ordinary days around them) is learned from its own history, shrunk toward the effect pooled
+over the items of its class; the model is fitted on the history with the effect divided out,
+and its forecast is multiplied by the effect on the future promotion days. Without a mask, or
+with one that marks no day, every result is what it was without promotions.
 """
 
 import math
@@ -45,6 +53,22 @@ PROFILE_PRIOR = 20.0
 # days over their weekday's profile) capped: a promotion must not lift the next month's forecast.
 LEVEL_DAYS = 56
 LEVEL_FENCE = 2.0
+# Promotions (see `promotion_totals`). Customers who stocked up buy less for a while after a
+# promotion: the week after one is its own effect (the dip), measured like the uplift.
+POST_PROMOTION_DAYS = 7
+# A promotion day's baseline is the mean of the ordinary days (neither promoted nor just after
+# a promotion) within this many days either side, times its weekday's profile value.
+PROMOTION_WINDOW = 28
+# An effect estimate is a weighted mean of the item's own ratio (weight: its baseline demand
+# over those days) and the pooled one (weight: PROMOTION_PRIOR_DAYS days of that baseline
+# plus PROMOTION_PRIOR_UNITS units). One promotion's uplift says little about the next one's,
+# and a slow mover's few units on promotion days even less: about two promotions' days and
+# twenty units (a count's noise near 20%) make the item's own evidence count as much as the
+# pool's. The pooled effects are themselves shrunk the same way toward no effect.
+PROMOTION_PRIOR_DAYS = 14.0
+PROMOTION_PRIOR_UNITS = 20.0
+# The effects stay within these bounds, whatever a short or odd history suggests.
+EFFECT_BOUNDS = (0.2, 6.0)
 
 
 class DemandClass(StrEnum):
@@ -91,7 +115,7 @@ def _statsforecast(factory: Callable[[], object]) -> Callable[[np.ndarray, int],
     return predict
 
 
-def _weekday_profile(y: np.ndarray) -> np.ndarray | None:
+def _weekday_profile(y: np.ndarray, ordinary: np.ndarray | None = None) -> np.ndarray | None:
     """Each weekday's demand relative to the mean day (mean 1), by position in `y` modulo 7.
 
     From the last `PROFILE_WEEKS` whole weeks (fewer if the history is shorter), shrunk toward a
@@ -100,16 +124,22 @@ def _weekday_profile(y: np.ndarray) -> np.ndarray | None:
     nearly what it sold; a slow mover's, where a weekday's total is mostly noise, stays close to
     flat. (A week's evidence on a ratio has the variance of a Poisson day, about 1/m, and real
     weekday ratios vary by about 0.05 around 1: the two balance at about 20/m weeks.) None
-    without two whole weeks or without demand.
+    without two whole weeks or without demand. With `ordinary` (a mask as long as `y`), only
+    the days it marks count: promotion days would bend the profile toward their weekdays.
     """
     days = min(PROFILE_WEEKS * SEASON_LENGTH, len(y) - len(y) % SEASON_LENGTH)
     if days < 2 * SEASON_LENGTH:
         return None
     recent = y[-days:]
+    position = np.arange(len(y) - days, len(y)) % SEASON_LENGTH
+    if ordinary is not None:
+        keep = ordinary[-days:]
+        if keep.sum() < 2 * SEASON_LENGTH:
+            return None
+        recent, position = recent[keep], position[keep]
     mean = float(recent.mean())
     if mean <= 0:
         return None
-    position = np.arange(len(y) - days, len(y)) % SEASON_LENGTH
     totals = np.bincount(position, weights=recent, minlength=SEASON_LENGTH)
     counts = np.bincount(position, minlength=SEASON_LENGTH)
     pseudo = 1 + PROFILE_PRIOR / mean
@@ -243,12 +273,189 @@ DEFAULT_MODEL: dict[DemandClass, str] = {
 }
 
 
-def predict(model: str, y: np.ndarray, horizon: int) -> np.ndarray:
-    """Point forecasts for the next `horizon` days; demand is never negative."""
+# --- promotions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromotionEffect:
+    """Demand relative to the item's baseline: on promotion days, and in the days after one."""
+
+    uplift: float = 1.0
+    dip: float = 1.0
+
+
+NO_EFFECT = PromotionEffect()
+
+
+@dataclass(frozen=True)
+class PromotionTotals:
+    """What a history says about its promotions: demand and baseline summed over those days.
+
+    "promoted" are the promotion days, "post" the `POST_PROMOTION_DAYS` after a promotion that
+    are not promotion days themselves; the baseline is what the ordinary days around them
+    suggest (see `promotion_totals`). Totals of several items add up to their pooled evidence.
+    """
+
+    promoted_actual: float = 0.0
+    promoted_baseline: float = 0.0
+    promoted_days: int = 0
+    post_actual: float = 0.0
+    post_baseline: float = 0.0
+    post_days: int = 0
+
+    def __add__(self, other: "PromotionTotals") -> "PromotionTotals":
+        return PromotionTotals(
+            *(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values(), strict=True))
+        )
+
+
+def _mask(promotions: np.ndarray | None, days: int) -> np.ndarray | None:
+    """`promotions` as a boolean array of exactly `days` days, or None if it marks no day.
+
+    Days the mask does not reach have no promotion. None sends an item without any promotion
+    day down the path without promotions.
+    """
+    if promotions is None:
+        return None
+    mask = np.zeros(days, dtype=bool)
+    known = np.asarray(promotions[:days], dtype=bool)
+    mask[: len(known)] = known
+    return mask if mask.any() else None
+
+
+def _after_promotion(promoted: np.ndarray) -> np.ndarray:
+    """The days within `POST_PROMOTION_DAYS` after a promotion day that are not promoted."""
+    index = np.arange(len(promoted))
+    last = np.maximum.accumulate(np.where(promoted, index, -POST_PROMOTION_DAYS - 1))
+    return ~promoted & (index - last <= POST_PROMOTION_DAYS)
+
+
+def _ordinary_baseline(y: np.ndarray, ordinary: np.ndarray) -> np.ndarray:
+    """Each day's demand as the ordinary days around it suggest.
+
+    The mean of the ordinary days within `PROMOTION_WINDOW` days either side (each divided by
+    its weekday's profile value), times the day's own profile value. A centred window follows
+    a trend or a season from both sides.
+    """
+    profile = _weekday_profile(y, ordinary)
+    weights = np.ones(len(y)) if profile is None else profile[np.arange(len(y)) % SEASON_LENGTH]
+    level = np.where(ordinary, y / weights, 0.0)
+    sums = np.concatenate(([0.0], np.cumsum(level)))
+    counts = np.concatenate(([0], np.cumsum(ordinary)))
+    index = np.arange(len(y))
+    low = np.maximum(index - PROMOTION_WINDOW, 0)
+    high = np.minimum(index + PROMOTION_WINDOW + 1, len(y))
+    count = counts[high] - counts[low]
+    # A day with no ordinary day near it (a promotion in every week) takes the overall level.
+    overall = float(level.sum() / counts[-1]) if counts[-1] else 0.0
+    local = np.where(count > 0, (sums[high] - sums[low]) / np.maximum(count, 1), overall)
+    return local * weights
+
+
+def promotion_totals(y: np.ndarray, promotions: np.ndarray | None) -> PromotionTotals:
+    """The evidence of `y`'s history on its promotions (`promotions` covers at least `y`)."""
+    promoted = _mask(promotions, len(y))
+    if promoted is None:
+        return PromotionTotals()
+    post = _after_promotion(promoted)
+    ordinary = ~(promoted | post)
+    if not ordinary.any():
+        return PromotionTotals()
+    baseline = _ordinary_baseline(y, ordinary)
+    return PromotionTotals(
+        promoted_actual=float(y[promoted].sum()),
+        promoted_baseline=float(baseline[promoted].sum()),
+        promoted_days=int(promoted.sum()),
+        post_actual=float(y[post].sum()),
+        post_baseline=float(baseline[post].sum()),
+        post_days=int(post.sum()),
+    )
+
+
+def _shrunk(actual: float, baseline: float, days: int, prior: float) -> float:
+    """The ratio actual / baseline, weighted against `prior` (see `PROMOTION_PRIOR_DAYS`)."""
+    if days == 0 or baseline <= 0:
+        return prior
+    weight = PROMOTION_PRIOR_DAYS * baseline / days + PROMOTION_PRIOR_UNITS
+    return float(np.clip((actual + weight * prior) / (baseline + weight), *EFFECT_BOUNDS))
+
+
+def promotion_effect(
+    totals: PromotionTotals, prior: PromotionEffect = NO_EFFECT
+) -> PromotionEffect:
+    """The effect `totals` show, shrunk toward `prior` the less evidence they hold."""
+    return PromotionEffect(
+        uplift=_shrunk(
+            totals.promoted_actual, totals.promoted_baseline, totals.promoted_days, prior.uplift
+        ),
+        dip=_shrunk(totals.post_actual, totals.post_baseline, totals.post_days, prior.dip),
+    )
+
+
+def promotion_priors(
+    series: Sequence[np.ndarray], promotions: Sequence[np.ndarray | None]
+) -> list[PromotionEffect]:
+    """Each item's prior: the effect pooled over the items of its demand class.
+
+    The class's evidence is shrunk toward the effect pooled over all the items, which is shrunk
+    toward no effect. Pass histories that end before any day that will be scored (the daily
+    run's holdout), so the pool has not seen it.
+    """
+    classes = [classify(y).demand_class for y in series]
+    totals = [promotion_totals(y, mask) for y, mask in zip(series, promotions, strict=True)]
+    overall = promotion_effect(sum(totals, PromotionTotals()))
+    pooled: dict[DemandClass, PromotionEffect] = {}
+    for demand_class in set(classes):
+        evidence = sum(
+            (t for t, c in zip(totals, classes, strict=True) if c == demand_class),
+            PromotionTotals(),
+        )
+        pooled[demand_class] = promotion_effect(evidence, overall)
+    return [pooled[c] for c in classes]
+
+
+def _factors(
+    y: np.ndarray, promotions: np.ndarray | None, horizon: int, prior: PromotionEffect | None
+) -> np.ndarray | None:
+    """The item's effect on each day of its history and horizon (1 on ordinary days).
+
+    None without any promotion day in either.
+    """
+    mask = _mask(promotions, len(y) + horizon)
+    if mask is None:
+        return None
+    effect = promotion_effect(promotion_totals(y, mask), prior or NO_EFFECT)
+    return np.where(mask, effect.uplift, np.where(_after_promotion(mask), effect.dip, 1.0))
+
+
+def _predict(model: str, y: np.ndarray, horizon: int, factors: np.ndarray | None) -> np.ndarray:
     if len(y) == 0:
         return np.zeros(horizon)
-    mean = np.asarray(models()[model](y.astype(np.float64), horizon), dtype=np.float64)
+    y = y.astype(np.float64)
+    if factors is None:
+        mean = np.asarray(models()[model](y, horizon), dtype=np.float64)
+    else:
+        adjusted = models()[model](y / factors[: len(y)], horizon)
+        mean = np.asarray(adjusted, dtype=np.float64) * factors[len(y) :]
     return np.clip(np.nan_to_num(mean, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None)
+
+
+def predict(
+    model: str,
+    y: np.ndarray,
+    horizon: int,
+    *,
+    promotions: np.ndarray | None = None,
+    prior: PromotionEffect | None = None,
+) -> np.ndarray:
+    """Point forecasts for the next `horizon` days; demand is never negative.
+
+    `promotions` marks the promotion days of the history and the horizon (len(y) + horizon
+    days; a shorter mask has no promotion on the missing days). The item's effect is learned
+    from `y`, shrunk toward `prior` (no effect unless given), divided out of the history the
+    model is fitted on, and multiplied into the forecast.
+    """
+    return _predict(model, y, horizon, _factors(y, promotions, horizon, prior))
 
 
 # --- accuracy ---------------------------------------------------------------------------------
@@ -334,12 +541,17 @@ def forecast_item(
     horizon: int,
     holdout: int,
     levels: Sequence[int] = (80, 95),
+    promotions: np.ndarray | None = None,
+    prior: PromotionEffect | None = None,
 ) -> ItemResult:
     """Backtest `model` on the last `holdout` days, then forecast `horizon` days from all of `y`.
 
     Without a model, the class's default is used. Intervals are split-conformal: the absolute
     errors of the holdout backtest give, for each level, the half-width around the forecast
-    (clipped at zero), the same way for every model.
+    (clipped at zero), the same way for every model; on a promotion day (or just after one) the
+    half-width scales with the effect, as the demand does. `promotions` (len(y) + horizon days)
+    and `prior` as in `predict`: the backtest learns the effect from the days before the
+    holdout only, and knows the holdout's promotions as planned days.
     """
     classification = classify(y)
     model = model or DEFAULT_MODEL[classification.demand_class]
@@ -347,29 +559,45 @@ def forecast_item(
     backtest = None
     if len(y) > holdout + SEASON_LENGTH:
         history, actual = y[:-holdout], y[-holdout:]
-        backtest = predict(model, history, holdout)
+        backtest = predict(
+            model,
+            history,
+            holdout,
+            promotions=None if promotions is None else promotions[: len(y)],
+            prior=prior,
+        )
         result_accuracy = accuracy(actual, backtest, history)
         errors = np.abs(actual - backtest)
     else:
         # No holdout to learn the error from: the day-to-day spread of the history stands in,
         # so a new item still gets an interval (and a safety stock) instead of none.
         errors = np.abs(y - y.mean()) if len(y) else np.zeros(1)
-    mean = predict(model, y, horizon)
+    factors = _factors(y, promotions, horizon, prior)
+    mean = _predict(model, y, horizon, factors)
+    scale = 1.0 if factors is None else factors[len(y) :]
     intervals = {}
     for level in levels:
         half_width = float(np.quantile(errors, level / 100)) if len(errors) else 0.0
+        half_width = half_width * scale
         intervals[level] = (np.clip(mean - half_width, 0.0, None), mean + half_width)
     return ItemResult(classification, model, mean, intervals, result_accuracy, backtest)
 
 
 def choose_model(
-    y: np.ndarray, *, holdout: int, folds: int = 3, candidates: Sequence[str] | None = None
+    y: np.ndarray,
+    *,
+    holdout: int,
+    folds: int = 3,
+    candidates: Sequence[str] | None = None,
+    promotions: np.ndarray | None = None,
+    prior: PromotionEffect | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The candidate with the best mean score over `folds` rolling origins, and every score.
 
     Fold k (0-based) trains on everything before the last (folds - k + 1) x holdout days and is
     scored on the next `holdout` days; the final holdout is never scored, so the daily run's
-    backtest is not the data the choice was made on.
+    backtest is not the data the choice was made on. With `promotions` (covering `y`) and
+    `prior`, every fold handles promotions as the daily run does (see `predict`).
     """
     demand_class = classify(y).demand_class
     candidates = candidates or CANDIDATES[demand_class]
@@ -378,15 +606,22 @@ def choose_model(
     origins = [o for o in origins if o > 2 * SEASON_LENGTH]
     if not origins:
         return DEFAULT_MODEL[demand_class], {}
+    # The effect each fold learns does not depend on the candidate: learned once per fold.
+    fold_factors = [
+        _factors(
+            y[:origin],
+            None if promotions is None else promotions[: origin + holdout],
+            holdout,
+            prior,
+        )
+        for origin in origins
+    ]
     for name in candidates:
         fold_scores = []
-        for origin in origins:
+        for origin, factors in zip(origins, fold_factors, strict=True):
             history, actual = y[:origin], y[origin : origin + holdout]
-            fold_scores.append(
-                selection_score(
-                    accuracy(actual, predict(name, history, holdout), history), demand_class
-                )
-            )
+            forecast = _predict(name, history, holdout, factors)
+            fold_scores.append(selection_score(accuracy(actual, forecast, history), demand_class))
         scores[name] = float(np.mean(fold_scores))
     best = min(scores, key=lambda name: (scores[name], name != DEFAULT_MODEL[demand_class]))
     return best, scores

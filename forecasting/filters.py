@@ -1,4 +1,4 @@
-"""Query-string filters of the forecast and run lists.
+"""Query-string filters of the forecast, run and promotion lists.
 
 The forecast filters hand their values to `forecasting.selectors.filter_forecasts`, so the API
 and any other reader narrow forecasts the same way.
@@ -7,7 +7,7 @@ and any other reader narrow forecasts the same way.
 import django_filters
 
 from forecasting import selectors
-from forecasting.models import DEMAND_CLASS_CHOICES, ForecastRun, ItemForecast
+from forecasting.models import DEMAND_CLASS_CHOICES, ForecastRun, ItemForecast, Promotion
 from inventory_project.api.filters import StrictBooleanFilter
 
 
@@ -33,3 +33,21 @@ class ForecastRunFilter(django_filters.FilterSet):
     class Meta:
         model = ForecastRun
         fields = ["kind", "status"]
+
+
+class PromotionFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="item__sku", help_text="Exact SKU.")
+    active_from = django_filters.DateFilter(
+        field_name="last_day",
+        lookup_expr="gte",
+        help_text="Promotions still running on or after this day.",
+    )
+    active_to = django_filters.DateFilter(
+        field_name="first_day",
+        lookup_expr="lte",
+        help_text="Promotions started on or before this day.",
+    )
+
+    class Meta:
+        model = Promotion
+        fields = ["sku", "active_from", "active_to"]

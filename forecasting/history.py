@@ -5,6 +5,9 @@ the server's time zone), over all locations. Imported usage (`DailyUsage`) is th
 elsewhere, before the system or at a point of sale: on a day it covers it replaces the ledger's
 figure, so the two are never added up twice. A usage row of the item as a whole (no location)
 is that day's full figure; otherwise the day's per-location rows are added up.
+
+Promotions (`promotion_matrix`) come the same way, a batch of items at a time: the days each
+item is promoted, over its history and its horizon.
 """
 
 from datetime import date, timedelta
@@ -14,7 +17,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from forecasting.models import DailyUsage
+from forecasting.models import DailyUsage, Promotion
 from inventory.models import MovementKind, StockMovement
 
 
@@ -67,4 +70,24 @@ def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
     # A reversed issue (an adjustment is not an issue) cannot make demand negative, but a
     # correction booked as a negative issue could: demand is never below zero.
     np.clip(matrix, 0.0, None, out=matrix)
+    return matrix
+
+
+def promotion_matrix(item_ids: list[int], *, start: date, days: int) -> np.ndarray:
+    """Bool, one row per item (in `item_ids` order): the promoted days of the `days` from `start`.
+
+    One query for the whole batch, however many items: the promotions overlapping the range.
+    """
+    matrix = np.zeros((len(item_ids), days), dtype=bool)
+    if not item_ids or days <= 0:
+        return matrix
+    end = start + timedelta(days=days - 1)
+    row_of = {item_id: row for row, item_id in enumerate(item_ids)}
+    promotions = Promotion.objects.filter(
+        item_id__in=item_ids, last_day__gte=start, first_day__lte=end
+    ).values_list("item_id", "first_day", "last_day")
+    for item_id, first_day, last_day in promotions:
+        first = max((first_day - start).days, 0)
+        last = min((last_day - start).days, days - 1)
+        matrix[row_of[item_id], first : last + 1] = True
     return matrix

@@ -8,8 +8,12 @@
 - `ItemForecast`: one item's result in a forecast run: demand class, model, the daily horizon
   with 80/95% intervals, and its backtest accuracy (see `forecasting.engine` for definitions).
 - `ItemModelChoice`: the model the weekly retrain chose for an item, which the daily run refits.
+- `Promotion`: a planned promotion of an item (a special, an event), first and last day
+  included. The forecasts learn each item's promotion effect from its past promotions and
+  apply it on the planned days ahead (see `forecasting.engine`).
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -160,3 +164,37 @@ class ItemModelChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.model}"
+
+
+class Promotion(models.Model):
+    """An item promoted from `first_day` to `last_day`, both included, planned ahead."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="promotions")
+    first_day = models.DateField()
+    last_day = models.DateField(help_text="The promotion's last day, included.")
+    note = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-first_day", "item_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="promotion_last_day_not_before_first",
+            )
+        ]
+        indexes = [
+            # The forecast reads a batch of items' promotions overlapping a date range:
+            # item_id IN (...) AND last_day >= start AND first_day <= end.
+            models.Index(fields=["item", "last_day", "first_day"], name="promotion_item_days_idx"),
+            models.Index(fields=["first_day"], name="promotion_first_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.sku} promoted {self.first_day} to {self.last_day}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError({"last_day": "The last day cannot be before the first day."})

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from forecasting.errors import ForecastErrorCode
 from forecasting.history import demand_matrix
-from forecasting.models import ForecastRun, ItemForecast
+from forecasting.models import ForecastRun, ItemForecast, Promotion
 from inventory.models import StockRecord
 from inventory_project.api.columns import Columns
 from inventory_project.errors import NotFoundError, ServiceError
@@ -144,8 +144,11 @@ def forecast_series(forecast: ItemForecast) -> list[dict]:
 
 def demand_history(*, item_id: int, end: date, days: int) -> list[dict]:
     """The item's demand on each of the `days` days up to `end`, oldest first."""
-    start = end - timedelta(days=days - 1)
-    row = demand_matrix([item_id], end=end, days=days)[0]
+    return _history_rows(demand_matrix([item_id], end=end, days=days)[0], end=end)
+
+
+def _history_rows(row, *, end: date) -> list[dict]:
+    start = end - timedelta(days=len(row) - 1)
     return [
         {"date": start + timedelta(days=day), "demand": round(float(value), 3)}
         for day, value in enumerate(row)
@@ -169,6 +172,27 @@ def item_forecast_get(*, sku: str) -> ItemForecast:
 def forecast_detail(*, sku: str, history_days: int = DEFAULT_HISTORY_DAYS) -> dict:
     """One item's latest forecast with its accuracy and the last `history_days` days of demand."""
     forecast = item_forecast_get(sku=sku)
+    run = forecast.run
+    history = demand_history(item_id=forecast.item_id, end=run.history_end, days=history_days)
+    return _detail(forecast, history)
+
+
+def forecast_details(forecasts: list[ItemForecast], *, history_days: int) -> dict[str, dict]:
+    """`forecast_detail` of many forecasts of one run (item and run loaded), by SKU.
+
+    The history of all of them is read at once: two queries for the batch, not two an item.
+    """
+    if not forecasts:
+        return {}
+    end = forecasts[0].run.history_end
+    matrix = demand_matrix([f.item_id for f in forecasts], end=end, days=history_days)
+    return {
+        forecast.item.sku: _detail(forecast, _history_rows(row, end=end))
+        for forecast, row in zip(forecasts, matrix, strict=True)
+    }
+
+
+def _detail(forecast: ItemForecast, history: list[dict]) -> dict:
     item, run = forecast.item, forecast.run
     return {
         "sku": item.sku,
@@ -194,7 +218,7 @@ def forecast_detail(*, sku: str, history_days: int = DEFAULT_HISTORY_DAYS) -> di
         "history_end": run.history_end,
         "horizon_start": forecast.horizon_start,
         "forecast": forecast_series(forecast),
-        "history": demand_history(item_id=item.pk, end=run.history_end, days=history_days),
+        "history": history,
     }
 
 
@@ -326,3 +350,22 @@ def reorder_suggestions(
             suggestions.append(suggestion)
     suggestions.sort(key=lambda s: (s["order_by"] or date.max, s["sku"]))
     return suggestions
+
+
+PROMOTION_COLUMNS = Columns(
+    id="id",
+    sku="item__sku",
+    first_day="first_day",
+    last_day="last_day",
+    note="note",
+    created_at="created_at",
+)
+
+
+def promotion_queryset() -> QuerySet[Promotion]:
+    """Promotions, latest first day first (the planned ones ahead of the past)."""
+    return Promotion.objects.order_by("-first_day", "item__sku", "id")
+
+
+def promotion_row(*, promotion_id: int) -> dict:
+    return PROMOTION_COLUMNS.one(Promotion.objects.filter(pk=promotion_id))

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from forecasting.models import DEMAND_CLASS_CHOICES, ForecastRun
+from inventory.serializers import sku_field
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES
 
 
@@ -136,3 +137,21 @@ class ForecastDetailQuerySerializer(serializers.Serializer):
 
 class ReorderQuerySerializer(serializers.Serializer):
     lead_time_days = serializers.IntegerField(required=False, min_value=1)
+
+
+class PromotionSerializer(serializers.Serializer):
+    """A planned promotion of an item, first and last day included."""
+
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    first_day = serializers.DateField()
+    last_day = serializers.DateField(help_text="Included.")
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PromotionCreateSerializer(serializers.Serializer):
+    sku = sku_field()
+    first_day = serializers.DateField()
+    last_day = serializers.DateField(help_text="Included; not before first_day.")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

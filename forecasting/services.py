@@ -7,6 +7,12 @@ the next batch starts. Memory stays that of one batch, and a crash loses at most
 flight: the next run of the same kind for the same history day resumes after the last item
 done (`resume=True`, the default) or replaces the unfinished run (`resume=False`).
 
+Promotions: each batch's promoted days over its history and horizon are read with its history
+(`promotion_matrix`, one query a batch), and the effect pooled over the batch's items of each
+demand class, from the days before the holdout, is every item's prior (see
+`forecasting.engine.promotion_priors`). Both runs handle promotions the same way; an item
+without any promotion day gets exactly the forecast it got before promotions existed.
+
 When every batch is done the daily run computes its averages, flags the high-variance items
 (within each demand class: item_mape over `MAPE_ITEM_THRESHOLD_MULTIPLIER` x the class average)
 and its health (failing when the pooled WAPE x 100 over all items exceeds `MAPE_THRESHOLD`),
@@ -28,7 +34,7 @@ from django.utils import timezone
 
 from forecasting import engine
 from forecasting.cached import preload_forecast_cache
-from forecasting.history import demand_matrix, last_history_day
+from forecasting.history import demand_matrix, last_history_day, promotion_matrix
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
 from items.models import Item
 
@@ -45,12 +51,32 @@ def _none_or_round(value: float | None, places: int = 4) -> float | None:
     return None if value is None else round(value, places)
 
 
+def _promotion_inputs(
+    matrix: np.ndarray, promoted: np.ndarray, *, holdout: int
+) -> tuple[list[np.ndarray | None], list[engine.PromotionEffect | None]]:
+    """Each item's promotion mask (None without a promoted day) and prior, for the engine.
+
+    The priors are pooled from the days before the final `holdout` days, which the daily run
+    scores and the retrain never does: the pool has not seen them.
+    """
+    masks = [row if row.any() else None for row in promoted]
+    if all(mask is None for mask in masks):
+        return masks, [None] * len(masks)
+    days = max(matrix.shape[1] - holdout, 0)
+    priors = engine.promotion_priors(
+        list(matrix[:, :days]), [None if m is None else m[:days] for m in masks]
+    )
+    return masks, priors
+
+
 def _forecast_rows(args: tuple) -> list[dict]:
     """Forecast a block of items (runs in a worker process: numbers in, numbers out)."""
-    matrix, models, horizon, holdout = args
+    matrix, models, horizon, holdout, promotions, priors = args
     rows = []
-    for y, model in zip(matrix, models, strict=True):
-        result = engine.forecast_item(y, model=model, horizon=horizon, holdout=holdout)
+    for y, model, mask, prior in zip(matrix, models, promotions, priors, strict=True):
+        result = engine.forecast_item(
+            y, model=model, horizon=horizon, holdout=holdout, promotions=mask, prior=prior
+        )
         accuracy = result.accuracy
         low80, high80 = result.intervals[80]
         low95, high95 = result.intervals[95]
@@ -81,10 +107,12 @@ def _forecast_rows(args: tuple) -> list[dict]:
 
 def _choose_rows(args: tuple) -> list[dict]:
     """Choose the model of a block of items (runs in a worker process)."""
-    matrix, holdout, folds = args
+    matrix, holdout, folds, promotions, priors = args
     rows = []
-    for y in matrix:
-        best, scores = engine.choose_model(y, holdout=holdout, folds=folds)
+    for y, mask, prior in zip(matrix, promotions, priors, strict=True):
+        best, scores = engine.choose_model(
+            y, holdout=holdout, folds=folds, promotions=mask, prior=prior
+        )
         rows.append(
             {
                 "model": best,
@@ -235,14 +263,27 @@ def run_forecast(
     config = {**run.config, "n_jobs": config["n_jobs"]}
     pool = _Pool(config["n_jobs"])
     horizon_start = run.history_end + timedelta(days=1)
+    history_start = horizon_start - timedelta(days=config["history_days"])
 
     def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
         chosen = dict(
             ItemModelChoice.objects.filter(item_id__in=batch_ids).values_list("item_id", "model")
         )
         models = [chosen.get(item_id) for item_id in batch_ids]
+        promoted = promotion_matrix(
+            batch_ids,
+            start=history_start,
+            days=config["history_days"] + config["horizon_days"],
+        )
+        masks, priors = _promotion_inputs(matrix, promoted, holdout=config["holdout_days"])
         rows = pool.map(
-            _forecast_rows, matrix, models, config["horizon_days"], config["holdout_days"]
+            _forecast_rows,
+            matrix,
+            models,
+            config["horizon_days"],
+            config["holdout_days"],
+            masks,
+            priors,
         )
         # A resumed batch may have been half written by a crashed run: replace it.
         ItemForecast.objects.filter(run=run, item_id__in=batch_ids).delete()
@@ -324,9 +365,19 @@ def run_retrain(
     )
     config = {**run.config, "n_jobs": config["n_jobs"]}
     pool = _Pool(config["n_jobs"])
+    history_start = run.history_end - timedelta(days=config["history_days"] - 1)
 
     def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
-        rows = pool.map(_choose_rows, matrix, config["holdout_days"], config["retrain_folds"])
+        promoted = promotion_matrix(batch_ids, start=history_start, days=config["history_days"])
+        masks, priors = _promotion_inputs(matrix, promoted, holdout=config["holdout_days"])
+        rows = pool.map(
+            _choose_rows,
+            matrix,
+            config["holdout_days"],
+            config["retrain_folds"],
+            masks,
+            priors,
+        )
         now = timezone.now()
         ItemModelChoice.objects.bulk_create(
             [

@@ -19,6 +19,11 @@ urlpatterns = [
         name="forecast-detail",
     ),
     re_path(
+        r"^promotions/?$",
+        api.PromotionViewSet.as_view({"get": "list", "post": "create"}),
+        name="promotion-list",
+    ),
+    re_path(
         r"^reorder-suggestions/?$",
         api.ReorderSuggestionApi.as_view(),
         name="reorder-suggestions",

@@ -242,6 +242,22 @@ def reset_state() -> None:
     _counts.clear()
 
 
+def store_fresh_many(
+    bodies: dict[str, bytes],
+    fresh_setting: str = "FORECAST_CACHE_TTL",
+    stale_setting: str = "CACHE_STALE_TTL",
+) -> None:
+    """Store many `StaleWhileRevalidate` bodies as fresh, in one round trip."""
+    if not bodies or not _available():
+        return
+    timeout = getattr(settings, fresh_setting) + getattr(settings, stale_setting)
+    now = time.time()
+    try:
+        cache.set_many({key: (now, body) for key, body in bodies.items()}, timeout)
+    except Exception:
+        _failed("set")
+
+
 @dataclass(frozen=True)
 class StaleWhileRevalidate:
     """A response cached with stale-while-revalidate, for answers that are costly to build.

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from forecasting.models import DailyUsage, ForecastRun, ItemForecast
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast, Promotion
 from inventory.models import Location, StockMovement, StockRecord
 from inventory.services import stock_receive
 from inventory_project.models import JobRun
@@ -68,6 +68,14 @@ ROUTES = [
     ("get", "/api/forecasts/runs", None, "viewer", 200),
     ("get", "/api/forecasts/SKU-1001", None, "viewer", 200),
     ("get", "/api/reorder-suggestions", None, "viewer", 200),
+    ("get", "/api/promotions", None, "viewer", 200),
+    (
+        "post",
+        "/api/promotions",
+        {"sku": "SKU-1001", "first_day": "2025-02-03", "last_day": "2025-02-05"},
+        "staff",
+        201,
+    ),
     ("get", "/api/audit", None, "admin", 200),
 ]
 
@@ -107,6 +115,7 @@ def _state():
         list(Location.objects.order_by("pk").values("code")),
         JobRun.objects.count(),
         list(DailyUsage.objects.order_by("pk").values()),
+        list(Promotion.objects.order_by("pk").values()),
     )
 
 

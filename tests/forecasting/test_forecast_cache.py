@@ -5,12 +5,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from forecasting import cached as cached_module
 from forecasting import services
 from forecasting.cached import default_history_days, forecast_detail_cache
 from forecasting.models import DailyUsage
 from inventory_project import cache as response_cache
 from inventory_project.cache import StaleWhileRevalidate
+from tests.conftest import _clear_our_cache_keys
 from tests.factories import ItemFactory
 
 END = date(2024, 6, 30)
@@ -169,3 +173,37 @@ def test_the_whole_list_is_preloaded_and_filtered_lists_are_answered_fresh(api_c
     assert (whole.status_code, whole["X-Cache"]) == (200, "HIT")
     assert [row["sku"] for row in whole.json()["data"]] == ["LIST-1"]
     assert (filtered.status_code, filtered["X-Cache"]) == (200, "BYPASS")
+
+
+@pytest.mark.django_db
+def test_a_preloaded_answer_is_the_answer_a_fresh_read_builds(api_client, settings):
+    settings.CACHE_PRELOAD_ASYNC = False
+    items = [_item_with_usage(f"SAME-{n}") for n in range(3)]
+    services.run_forecast(history_end=END)
+    preloaded = {item.sku: api_client.get(f"/api/forecasts/{item.sku}") for item in items}
+
+    _clear_our_cache_keys()
+    fresh = {item.sku: api_client.get(f"/api/forecasts/{item.sku}") for item in items}
+
+    for item in items:
+        assert (preloaded[item.sku]["X-Cache"], fresh[item.sku]["X-Cache"]) == ("HIT", "MISS")
+        assert preloaded[item.sku].json() == fresh[item.sku].json()
+
+
+@pytest.mark.django_db
+def test_the_preload_reads_history_a_batch_at_a_time(settings, monkeypatch):
+    settings.CACHE_PRELOAD_ASYNC = False
+    for n in range(5):
+        _item_with_usage(f"BATCH-{n}")
+    services.run_forecast(history_end=END)
+    monkeypatch.setattr(cached_module, "PRELOAD_BATCH_SIZE", 2)
+
+    with CaptureQueriesContext(connection) as five_items:
+        assert cached_module._preload(deadline=float("inf")) == 5
+    _item_with_usage("BATCH-5")
+    services.run_forecast(history_end=END)
+    with CaptureQueriesContext(connection) as six_items:
+        assert cached_module._preload(deadline=float("inf")) == 6
+
+    # Three batches either way (2 + 2 + 1, 2 + 2 + 2): the queries follow the batches, not items.
+    assert len(six_items) == len(five_items)
