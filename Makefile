@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint checks pytest
+.PHONY: run test lint checks pytest fuzz load
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,16 @@ checks: $(STAMP)
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
+
+## Not one of the two commands: a longer fuzzing campaign of the API from its OpenAPI schema
+## (tests/fuzz, every route as every role), with fresh random inputs each run. `make test` runs
+## the same test with a few deterministic cases per route.
+FUZZ_MAX_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_RANDOM=1 $(VENV)/bin/pytest -p no:cacheprovider tests/fuzz
+
+## Not one of the two commands either: the load test with faults (bench/load_faults.py). Needs
+## PostgreSQL on 127.0.0.1:5432 and redis-server on the PATH; it starts its own Redis and
+## gunicorn and drops its scratch database. More options: LOAD_ARGS="--duration 90".
+load: $(STAMP)
+	$(PY) bench/load_faults.py $(LOAD_ARGS)

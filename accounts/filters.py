@@ -6,6 +6,8 @@ from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 from rest_framework.exceptions import ValidationError
 
+from inventory_project.api.filters import UtcIsoDateTimeFilter
+
 ACTION_NAMES = {
     "create": LogEntry.Action.CREATE,
     "update": LogEntry.Action.UPDATE,
@@ -33,8 +35,8 @@ class AuditFilter(django_filters.FilterSet):
     request_id = django_filters.CharFilter(
         field_name="cid", help_text="The request (or command run) that made the change."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
 
     class Meta:
         model = LogEntry

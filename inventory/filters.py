@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
-from inventory_project.api.filters import StrictBooleanFilter
+from inventory_project.api.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
 
 class StockFilter(django_filters.FilterSet):
@@ -33,8 +33,8 @@ class MovementFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
     source = django_filters.ChoiceFilter(choices=MovementSource.choices)
     request_id = django_filters.CharFilter(field_name="request_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = StockMovement

@@ -278,6 +278,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "inventory_project.api.pagination.OptionalLimitOffsetPagination",
     "EXCEPTION_HANDLER": "inventory_project.api.exceptions.envelope_exception_handler",
+    # OPTIONS answers in the envelope too; DRF's own metadata would be a bare object.
+    "DEFAULT_METADATA_CLASS": "inventory_project.api.metadata.EnvelopeMetadata",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

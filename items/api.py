@@ -1,7 +1,7 @@
 """The item routes: /api/items and /api/items/{sku}."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions, role_allows
@@ -23,6 +23,19 @@ from items.serializers import (
     ItemWriteSerializer,
 )
 
+# `/api/items/import` and `/api/items/export` are routes of their own (and reserved, never
+# SKUs): the schema says so, or a client would read `PATCH /api/items/import` as an item's.
+SKU_PATH = OpenApiParameter(
+    "sku",
+    {
+        "type": "string",
+        "pattern": "^[^/]+$",
+        "not": {"enum": ["export", "import"]},
+    },
+    OpenApiParameter.PATH,
+    description="The item's SKU.",
+)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -33,7 +46,9 @@ from items.serializers import (
         responses={200: ItemSerializer(many=True), **errors(400)},
     ),
     retrieve=extend_schema(
-        summary="One item by SKU", responses={200: envelope(ItemSerializer), **errors(404)}
+        summary="One item by SKU",
+        parameters=[SKU_PATH],
+        responses={200: envelope(ItemSerializer), **errors(404)},
     ),
     create=extend_schema(
         summary="Create an item",
@@ -42,18 +57,21 @@ from items.serializers import (
     ),
     update=extend_schema(
         summary="Replace an item's editable fields",
+        parameters=[SKU_PATH],
         description="Omitted optional fields take their defaults; the SKU cannot change.",
         request=ItemWriteSerializer,
         responses={200: envelope(ItemSerializer), **errors(400, 404)},
     ),
     partial_update=extend_schema(
         summary="Change some of an item's fields",
+        parameters=[SKU_PATH],
         description="Omitted fields keep their values.",
         request=ItemWriteSerializer,
         responses={200: envelope(ItemSerializer), **errors(400, 404)},
     ),
     destroy=extend_schema(
         summary="Deactivate an item (soft delete)",
+        parameters=[SKU_PATH],
         description="The item stays, with its stock and ledger, but is no longer active.",
         responses={200: envelope(ItemSerializer), **errors(404)},
     ),

@@ -36,6 +36,13 @@ def pytest_sessionstart(session):
 
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
             raise pytest.UsageError("REQUIRE_POSTGRES_AND_REDIS=1 but not on PostgreSQL + Redis")
+    # Likewise CI's browser tests (tests/browser): a missing browser fails, it does not skip.
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        from tests.browser.chromium import missing_browser
+
+        reason = missing_browser()
+        if reason:
+            raise pytest.UsageError(f"REQUIRE_BROWSER=1 but {reason}")
 
 
 def _clear_our_cache_keys():

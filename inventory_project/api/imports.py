@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from inventory_project.api.exceptions import failure_body
 from inventory_project.api.filters import StrictBooleanField
+from inventory_project.api.schema import ErrorEnvelopeSerializer
 from inventory_project.csv_import import CsvFileError, CsvTooLarge, ImportReport
 
 # Browsers and spreadsheets label CSV files in several ways.
@@ -88,6 +89,26 @@ class ImportAnswerSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ImportFailureSerializer(serializers.Serializer):
+    """A refused import: the failure envelope, with the report when the file was read."""
+
+    success = serializers.BooleanField(default=False)
+    error = serializers.CharField(help_text="A human sentence naming what was wrong.")
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    details = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per offending parameter.",
+    )
+    data = ImportReportSerializer(required=False, help_text="An atomic import with bad rows.")
+    errors = ImportRowErrorSerializer(many=True, required=False)
+    message = serializers.CharField(required=False)
+
+
+def _failure(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorEnvelopeSerializer, description=description)
+
+
 def import_schema(*, summary: str, description: str):
     return extend_schema(
         summary=summary,
@@ -113,14 +134,19 @@ def import_schema(*, summary: str, description: str):
         },
         responses={
             200: ImportAnswerSerializer,
+            # A file that was read answers its report even when refused, so the 400 is the
+            # failure envelope with the report's fields beside it.
             400: OpenApiResponse(
-                ImportAnswerSerializer,
+                ImportFailureSerializer,
                 description="A file that cannot be read (missing column, not UTF-8, ...), a bad "
                 "parameter, or an atomic import with bad rows (nothing written).",
             ),
-            411: OpenApiResponse(description="A chunked body: send a Content-Length."),
-            413: OpenApiResponse(description="Larger than `IMPORT_MAX_BYTES`."),
-            415: OpenApiResponse(description="Neither a CSV body nor a multipart upload."),
+            401: _failure("No or invalid credentials."),
+            403: _failure("The caller's role may not import."),
+            411: _failure("A chunked body: send a Content-Length."),
+            413: _failure("Larger than `IMPORT_MAX_BYTES`."),
+            415: _failure("Neither a CSV body nor a multipart upload."),
+            429: _failure("Too many requests: see Retry-After and RateLimit-* headers."),
         },
     )
 

@@ -64,6 +64,18 @@ class OptionalLimitOffsetPagination(LimitOffsetPagination):
     def get_paginated_response(self, data):
         return success_response(data, count=self.count, limit=self.limit, offset=self.offset)
 
+    def get_schema_operation_parameters(self, view):
+        # The schema states the bounds the 400s above enforce, so clients (and the fuzzer)
+        # know that `limit=0` is refused.
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit},
+            self.offset_query_param: {"minimum": 0, "maximum": MAX_OFFSET},
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",

@@ -1,0 +1,305 @@
+"""The Django admin in a real browser: what only a browser exercises, end to end.
+
+Headless Chromium, driven by Selenium, signs in through the login form, types in the search box,
+clicks links and buttons, and uploads a file through the file input, against pytest-django's live
+server on a transactional database (the server runs in another thread and must see committed
+rows). The rules behind each page are tested without a browser, faster and in more detail, in
+`tests/inventory/test_admin.py` and `tests/imports/test_admin_import.py`.
+
+Every wait is an explicit `WebDriverWait` on what the next page shows, never a sleep.
+"""
+
+import json
+import urllib.request
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from accounts.tokens import tokens_for_user
+from inventory import services
+from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
+from items.models import Item
+from tests.conftest import user_with_role
+from tests.factories import TEST_PASSWORD, ItemFactory, LocationFactory
+from tests.helpers import assert_ledger_balances
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Generous: two shared cores and a cold Chromium can be slow; a wait ends as soon as it is met.
+WAIT_SECONDS = 20
+
+ITEMS_CSV = (
+    "sku,name,category,par_level\n"
+    "SKU-2001,Basmati rice,Dry goods,5\n"
+    "SKU-2002,Olive oil,Oils,abc\n"
+    "SKU-2003,Sea salt,Spices,1.5\n"
+)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def wait_for(browser, css: str):
+    """The first element matching `css`, once the page shows it."""
+    return WebDriverWait(browser, WAIT_SECONDS).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def click_and_wait_for(browser, element, css: str):
+    """Click what loads a new page, then wait for that page (not the old one) to show `css`."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, WAIT_SECONDS).until(EC.staleness_of(old_page))
+    return wait_for(browser, css)
+
+
+def sign_in(browser, live_server, user, next_url: str) -> None:
+    """Sign in through the admin's login form and land on `next_url`."""
+    browser.get(f"{live_server.url}{reverse('admin:login')}?{urlencode({'next': next_url})}")
+    wait_for(browser, "#id_username").send_keys(user.email)
+    browser.find_element(By.ID, "id_password").send_keys(TEST_PASSWORD)
+    click_and_wait_for(browser, browser.find_element(By.CSS_SELECTOR, "[type=submit]"), "#content")
+    assert browser.current_url == f"{live_server.url}{next_url}"
+
+
+def result_rows(browser) -> list:
+    return browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+
+
+def cell(row, field: str) -> str:
+    return row.find_element(By.CSS_SELECTOR, f".field-{field}").text
+
+
+def api_get(live_server, path: str, user) -> dict:
+    """GET an API route of the live server with a real bearer token of `user`."""
+    request = urllib.request.Request(
+        f"{live_server.url}{path}",
+        headers={"Authorization": f"Bearer {tokens_for_user(user).access_token}"},
+    )
+    with urllib.request.urlopen(request, timeout=WAIT_SECONDS) as response:
+        return json.load(response)
+
+
+def received(sku: str, name: str, location, quantity: str) -> StockRecord:
+    """Stock of a new item, received through the service (one ledger row)."""
+    item = ItemFactory(sku=sku, name=name, uom="kg")
+    services.stock_receive(item=item, location=location, quantity=Decimal(quantity))
+    return item.stock_records.get(location=location, lot="")
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(transactional_db):
+    return user_with_role("staff", email="browser-staff@example.com")
+
+
+@pytest.fixture
+def viewer(transactional_db):
+    return user_with_role("viewer", email="browser-viewer@example.com")
+
+
+@pytest.fixture
+def walk_in(transactional_db):
+    return LocationFactory(code="WALK-IN", name="Walk-in cooler")
+
+
+@pytest.fixture
+def rice(walk_in) -> StockRecord:
+    """10 kg of rice in the walk-in, beside some oil, so a search has something to leave out."""
+    received("SKU-7002", "Olive oil", walk_in, "4")
+    return received("SKU-7001", "Basmati rice", walk_in, "10")
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path):
+    # The live server reads the same settings object: its pending uploads go here.
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path / "uploads")
+    return tmp_path / "uploads"
+
+
+# --- static files ---------------------------------------------------------------------------
+
+
+def test_the_admin_pages_load_their_stylesheets(browser, live_server):
+    browser.get(f"{live_server.url}{reverse('admin:login')}")
+    wait_for(browser, "#login-form")
+
+    # A sheet that failed to load has no rules to read (reading them throws): counted as 0.
+    sheets = browser.execute_script(
+        "return Array.from(document.styleSheets, sheet => {"
+        "  try { return [sheet.href, sheet.cssRules.length]; } catch { return [sheet.href, 0]; }"
+        "});"
+    )
+    header_background = browser.execute_script(
+        "return getComputedStyle(document.getElementById('header')).backgroundColor;"
+    )
+
+    assert any(href.endswith("/admin/css/base.css") for href, _rules in sheets if href)
+    assert all(rules > 0 for _href, rules in sheets), sheets
+    assert header_background not in ("", "rgba(0, 0, 0, 0)")  # base.css colours the header
+
+
+# --- counting stock -------------------------------------------------------------------------
+
+
+def test_staff_counts_stock_found_by_sku_and_sees_it_in_the_ledger_and_the_api(
+    browser, live_server, staff, rice
+):
+    sign_in(browser, live_server, staff, reverse("admin:inventory_stockrecord_changelist"))
+
+    # Find the item with the change list's search box.
+    search = wait_for(browser, "#searchbar")
+    search.send_keys("SKU-7001")
+    click_and_wait_for(
+        browser, browser.find_element(By.CSS_SELECTOR, "#changelist-search [type=submit]"), "tbody"
+    )
+    rows = result_rows(browser)
+    assert len(rows) == 1
+    assert "SKU-7001" in cell(rows[0], "item")
+
+    # Count it on the stock record's page.
+    link = rows[0].find_element(By.CSS_SELECTOR, "th a")
+    quantity = click_and_wait_for(browser, link, "#id_quantity")
+    quantity.clear()
+    quantity.send_keys("7.5")
+    browser.find_element(By.ID, "id_reason").send_keys("Shelf count")
+    message = click_and_wait_for(
+        browser, browser.find_element(By.NAME, "_save"), ".messagelist .success"
+    )
+    assert "SKU-7001" in message.text
+    [listed] = result_rows(browser)  # back on the list, still searched
+    assert Decimal(cell(listed, "quantity")) == Decimal("7.5")
+
+    # The ledger row, from the record's link to its movements.
+    click_and_wait_for(browser, listed.find_element(By.CSS_SELECTOR, "th a"), "#id_quantity")
+    ledger_link = browser.find_element(By.LINK_TEXT, "Movements of this stock record")
+    click_and_wait_for(browser, ledger_link, "#result_list")
+    newest = result_rows(browser)[0]
+    assert cell(newest, "kind") == "Count"
+    assert Decimal(cell(newest, "quantity_delta")) == Decimal("-2.5")
+    assert Decimal(cell(newest, "quantity_after")) == Decimal("7.5")
+    assert cell(newest, "created_by") == staff.email
+    assert cell(newest, "reason") == "Shelf count"
+
+    # The count went through the stock service: one ledger row, by the user, from the admin.
+    count = StockMovement.objects.get(stock_record=rice, kind=MovementKind.COUNT)
+    assert (count.source, count.created_by) == (MovementSource.ADMIN, staff)
+    assert_ledger_balances()
+
+    # And the API answers the new quantity.
+    body = api_get(live_server, "/api/inventory?sku=SKU-7001", staff)
+    assert [(row["sku"], row["quantity"]) for row in body["data"]] == [("SKU-7001", 7.5)]
+
+
+# --- read only for viewers ------------------------------------------------------------------
+
+# Anything of the change form a user could type into or choose from.
+EDITABLE_FIELDS = ", ".join(
+    f"#stockrecord_form {tag}" for tag in ("input:not([type=hidden])", "select", "textarea")
+)
+
+
+def test_a_viewer_sees_a_stock_record_read_only_without_a_save_button(
+    browser, live_server, viewer, rice
+):
+    sign_in(
+        browser, live_server, viewer, reverse("admin:inventory_stockrecord_change", args=[rice.pk])
+    )
+
+    quantity = wait_for(browser, ".field-quantity .readonly")
+
+    assert Decimal(quantity.text) == Decimal("10")
+    assert browser.find_elements(By.CSS_SELECTOR, "[name=_save], [name=_continue]") == []
+    assert browser.find_elements(By.CSS_SELECTOR, EDITABLE_FIELDS) == []
+
+
+def test_a_viewer_forcing_a_post_of_the_change_form_changes_nothing(
+    browser, live_server, viewer, rice
+):
+    sign_in(
+        browser, live_server, viewer, reverse("admin:inventory_stockrecord_change", args=[rice.pk])
+    )
+    wait_for(browser, "#stockrecord_form")
+
+    # What a hand-made form would send: the viewer's session and the page's own CSRF token.
+    status = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const data = new FormData();
+        data.append("csrfmiddlewaretoken",
+                    document.querySelector("[name=csrfmiddlewaretoken]").value);
+        data.append("quantity", "3");
+        data.append("quantity_seen", "10");
+        data.append("reason", "forced");
+        data.append("_save", "Save");
+        fetch(location.href, {method: "POST", body: data, credentials: "same-origin"})
+            .then(response => done(response.status), error => done(String(error)));
+        """
+    )
+
+    assert status == 403
+    rice.refresh_from_db()
+    assert rice.quantity == Decimal("10")
+    assert rice.movements.count() == 1  # the receipt only
+
+
+# --- the CSV import page --------------------------------------------------------------------
+
+
+def preview_upload(browser, live_server, user, csv_path) -> None:
+    """From the item list, "Import CSV", choose the file and upload it: the preview page."""
+    sign_in(browser, live_server, user, reverse("admin:items_item_changelist"))
+    import_link = wait_for(browser, "a.csv-import-link")
+    file_input = click_and_wait_for(browser, import_link, "#id_file")
+    file_input.send_keys(str(csv_path))
+    upload = browser.find_element(By.CSS_SELECTOR, "[type=submit][value='Upload and preview']")
+    click_and_wait_for(browser, upload, "#csv-import-counts")
+
+
+@pytest.fixture
+def items_csv(tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text(ITEMS_CSV, encoding="utf-8")
+    return path
+
+
+def test_the_csv_import_preview_shows_the_refused_row_and_writes_nothing(
+    browser, live_server, staff, items_csv, upload_dir
+):
+    preview_upload(browser, live_server, staff, items_csv)
+
+    errors = [
+        [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "#csv-import-errors tbody tr")
+    ]
+    counts = browser.find_element(By.ID, "csv-import-counts").text
+    first_rows = browser.find_element(By.ID, "csv-import-preview").text
+
+    assert errors == [["3", "par_level", "par_level must be a number, not 'abc'."]]
+    assert "Would insert 2" in counts
+    assert "Rows with errors 1" in counts
+    assert "Basmati rice" in first_rows
+    assert "Nothing has been written yet" in browser.find_element(By.ID, "content-main").text
+    assert not Item.objects.exists()
+    assert len(list(upload_dir.iterdir())) == 1  # kept for the confirmation, and only that
+
+
+def test_confirming_the_csv_preview_imports_the_good_rows_and_skips_the_refused_one(
+    browser, live_server, staff, items_csv, upload_dir
+):
+    preview_upload(browser, live_server, staff, items_csv)
+
+    confirm = browser.find_element(By.CSS_SELECTOR, "button[value=confirm]")
+    message = click_and_wait_for(browser, confirm, ".messagelist .warning")
+
+    assert "skipped 1 row with errors (line 3)" in message.text
+    assert sorted(Item.objects.values_list("sku", flat=True)) == ["SKU-2001", "SKU-2003"]
+    assert list(upload_dir.iterdir()) == []
