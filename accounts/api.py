@@ -180,8 +180,12 @@ class PasswordResetRequestApi(PublicApiView):
         blocked = ratelimit.password_reset_request_attempt(request, email)
         if blocked:
             return ratelimit.too_many_requests(blocked)
-        services.password_reset_request(email=email)
-        return success_response(None, message=PASSWORD_RESET_REQUESTED)
+        send = services.password_reset_request(email=email)
+        response = success_response(None, message=PASSWORD_RESET_REQUESTED)
+        # Sent once the answer is out (the server closes the response after its last byte), so
+        # the answer takes as long for an unknown address as for a known one.
+        response._resource_closers.append(send)
+        return response
 
 
 class PasswordResetConfirmApi(PublicApiView):

@@ -4,6 +4,8 @@ import django_filters
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from inventory_project.api.filters import UtcIsoDateTimeFilter
@@ -59,9 +61,11 @@ class AuditFilter(django_filters.FilterSet):
         return queryset.filter(content_type=ContentType.objects.get_for_model(model))
 
     def filter_user(self, queryset, name, value):
-        if value.isdigit() and len(value) < 19:
+        # ASCII digits only: "²" is a digit to Python but no number to int().
+        if value.isascii() and value.isdigit() and len(value) < 19:
             return queryset.filter(actor_id=int(value))
         return queryset.filter(actor_email__iexact=value)
 
+    @extend_schema_field(serializers.ChoiceField(choices=list(ACTION_NAMES)))
     def filter_action(self, queryset, name, value):
         return queryset.filter(action=ACTION_NAMES[value])

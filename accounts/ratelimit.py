@@ -7,6 +7,7 @@ Health and metrics are never limited (probes and scrapers). If the cache is unre
 limits fail open and log it: an outage of Redis must not become an outage of the API.
 """
 
+import contextlib
 import hashlib
 import ipaddress
 import math
@@ -142,9 +143,8 @@ class ApiRateLimitMiddleware:
 def _login_counter_keys(request, email: str) -> list[tuple[str, int]]:
     window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60
     slot = int(time.time() // window)
-    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     return [
-        (f"login-failures:email:{email_key}:{slot}", settings.LOGIN_RATE_LIMIT_PER_EMAIL),
+        (f"login-failures:email:{_email_key(email)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_EMAIL),
         (f"login-failures:ip:{client_ip(request)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_IP),
     ]
 
@@ -179,10 +179,13 @@ def begin_login_attempt(request, email: str) -> dict | None:
     if not settings.RATELIMIT_ENABLE:
         return None
     timeout = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60 + 5
+    counters = _login_counter_keys(request, email)
+    # The same keys are taken back on success, even if the window turned in between.
+    _counted_attempts(request)[_email_key(email)] = [key for key, _limit in counters]
 
     def count() -> dict | None:
         blocked = None
-        for key, limit in _login_counter_keys(request, email):
+        for key, limit in counters:
             cache.add(key, 0, timeout)
             attempts = cache.incr(key)
             if attempts > limit and blocked is None:
@@ -197,11 +200,24 @@ def end_login_attempt(request, email: str) -> None:
     if not settings.RATELIMIT_ENABLE:
         return
 
+    keys = _counted_attempts(request).pop(_email_key(email), None)
+    if keys is None:
+        keys = [key for key, _limit in _login_counter_keys(request, email)]
+
     def take_back() -> None:
-        for key, _limit in _login_counter_keys(request, email):
-            cache.decr(key)
+        for key in keys:
+            # A counter that expired meanwhile raises ValueError: nothing to take back.
+            with contextlib.suppress(ValueError):
+                cache.decr(key)
 
     guarded("login counters", take_back)
+
+
+def _counted_attempts(request) -> dict[str, list[str]]:
+    """The counter keys each e-mail's attempt counted in this request."""
+    if not hasattr(request, "_login_counter_keys"):
+        request._login_counter_keys = {}
+    return request._login_counter_keys
 
 
 # --- password reset and change -------------------------------------------------------------

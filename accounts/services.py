@@ -1,6 +1,7 @@
 """Writes about users and roles, and the password reset and change."""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -148,15 +149,15 @@ def _password_reset_message(*, user, email: str) -> EmailMultiAlternatives:
     return message
 
 
-def password_reset_request(*, email: str) -> bool:
-    """E-mail a reset link and token to the active user with this address, if there is one.
+def password_reset_request(*, email: str) -> Callable[[], bool]:
+    """Prepare the reset e-mail (link and token) of the active user with this address, if any.
 
-    Answers whether a mail went out, for the caller's logs only: the API answers the same
-    either way, so nobody learns which addresses have accounts. For an unknown or inactive
-    address the same token and message are built (and thrown away) to keep the timing alike.
-    Like Django's own reset form, users without a usable password get no mail. A mail server
-    failure is logged, not raised, as an error only known users could trigger would tell them
-    apart.
+    Answers the function that sends it (True when a mail went out, for the caller's logs
+    only). The caller answers first and sends after: talking to the mail server only for known
+    addresses would let anyone tell them apart by the answer's time. For an unknown or inactive
+    address the same token and message are built and the function sends nothing. Like Django's
+    own reset form, users without a usable password get no mail. A mail server failure is
+    logged, not raised.
     """
     user_model = get_user_model()
     address = email.strip()
@@ -167,13 +168,17 @@ def password_reset_request(*, email: str) -> bool:
         user=user or user_model(email=address.lower()), email=user.email if user else address
     )
     if user is None:
-        return False
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send the password reset e-mail of user %s", user.pk)
-        return False
-    return True
+        return lambda: False
+
+    def send() -> bool:
+        try:
+            message.send()
+        except Exception:
+            logger.exception("Could not send the password reset e-mail of user %s", user.pk)
+            return False
+        return True
+
+    return send
 
 
 def _user_of_reset(uid: str):

@@ -77,6 +77,7 @@ _DEMAND: np.ndarray | None = None
 _EXPECTED: np.ndarray | None = None
 _PROMOTIONS: np.ndarray | None = None  # bool, n_skus x (days + horizon), with the calendar
 _PRIORS: list[engine.PromotionEffect] | None = None  # each SKU's class-pooled effect
+_FOLD_PRIORS: list[list[engine.PromotionEffect]] | None = None  # the same, per retrain fold
 _HOLDOUT = 28
 _HORIZON = 28
 _FOLDS = 3
@@ -101,10 +102,15 @@ def _warm_up() -> None:
     engine.models()
 
 
-def _promotions(i: int, calendar: bool) -> dict:
-    """The engine's promotion arguments for SKU `i`: none without the calendar."""
+def _promotions(i: int, calendar: bool, *, retrain: bool = False) -> dict:
+    """The engine's promotion arguments for SKU `i`: none without the calendar.
+
+    The retrain gets one prior per fold, each pooled from before its fold (as `run_retrain`).
+    """
     if not calendar or _PROMOTIONS is None:
         return {}
+    if retrain:
+        return {"promotions": _PROMOTIONS[i], "priors": _FOLD_PRIORS[i]}
     return {"promotions": _PROMOTIONS[i], "prior": _PRIORS[i]}
 
 
@@ -114,7 +120,10 @@ def _retrain_chunk(task: tuple[int, int, bool]) -> dict:
     chosen = np.empty(stop - start, dtype=np.int16)
     for i in range(start, stop):
         name, _scores = engine.choose_model(
-            _DEMAND[i, :-_HOLDOUT], holdout=_HOLDOUT, folds=_FOLDS, **_promotions(i, calendar)
+            _DEMAND[i, :-_HOLDOUT],
+            holdout=_HOLDOUT,
+            folds=_FOLDS,
+            **_promotions(i, calendar, retrain=True),
         )
         chosen[i - start] = MODEL_NAMES.index(name)
     return {
@@ -366,7 +375,7 @@ def report(args, timing: dict, accuracy: dict, choice: dict, kinds: dict, checks
 
 
 def main() -> None:
-    global _DEMAND, _EXPECTED, _PROMOTIONS, _PRIORS, _HOLDOUT, _HORIZON, _FOLDS
+    global _DEMAND, _EXPECTED, _PROMOTIONS, _PRIORS, _FOLD_PRIORS, _HOLDOUT, _HORIZON, _FOLDS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=730)
@@ -423,6 +432,12 @@ def main() -> None:
         _PRIORS = engine.promotion_priors(
             [_DEMAND[i, :history_days] for i in range(n)],
             [_PROMOTIONS[i, :history_days] for i in range(n)],
+        )
+        _FOLD_PRIORS = engine.fold_priors(
+            [_DEMAND[i, :history_days] for i in range(n)],
+            [_PROMOTIONS[i, :history_days] for i in range(n)],
+            holdout=args.holdout,
+            folds=_FOLDS,
         )
         timing["priors"] = {"seconds": time.perf_counter() - started}
         print(

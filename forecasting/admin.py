@@ -243,6 +243,10 @@ class PromotionAdmin(ServiceErrorsAsFormErrors, admin.ModelAdmin):
     def days(self, promotion: Promotion) -> int:
         return (promotion.last_day - promotion.first_day).days + 1
 
+    def get_readonly_fields(self, request, obj=None):
+        # A promotion belongs to its item: another item's promotion is a new one.
+        return ("item",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in ("first_day", "last_day", "note")}
         if change:

@@ -59,7 +59,9 @@ VIEW_FORECASTS = "forecasting.view_itemforecast"
         parameters=[
             OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH),
             OpenApiParameter(
-                "history_days", OpenApiTypes.INT, description="Days of demand history."
+                "history_days",
+                {"type": "integer", "minimum": 1},
+                description="Days of demand history.",
             ),
         ],
         responses={200: envelope(ForecastDetailSerializer), **errors(400, 404)},
@@ -129,7 +131,7 @@ class ReorderSuggestionApi(generics.GenericAPIView):
         parameters=[
             OpenApiParameter(
                 "lead_time_days",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 1},
                 description="Days from order to delivery (`REORDER_LEAD_TIME_DAYS` unless "
                 "given; at most the forecast horizon).",
             )

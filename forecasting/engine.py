@@ -414,6 +414,39 @@ def promotion_priors(
     return [pooled[c] for c in classes]
 
 
+def fold_origins(length: int, *, holdout: int, folds: int) -> list[int]:
+    """Where each retrain fold's scored window starts, in a history of `length` days.
+
+    Fold k (0-based) trains on everything before the last (folds - k + 1) x holdout days and is
+    scored on the next `holdout` days; the final holdout is never scored. Folds left with under
+    two weeks of training are dropped.
+    """
+    origins = [length - holdout * (folds - k + 1) for k in range(folds)]
+    return [o for o in origins if o > 2 * SEASON_LENGTH]
+
+
+def fold_priors(
+    series: Sequence[np.ndarray],
+    promotions: Sequence[np.ndarray | None],
+    *,
+    holdout: int,
+    folds: int,
+) -> list[list[PromotionEffect]]:
+    """Per item (all of one length), the prior of each retrain fold.
+
+    Each fold's pool ends at that fold's origin, so no fold is scored on days its prior has
+    seen.
+    """
+    origins = fold_origins(len(series[0]), holdout=holdout, folds=folds) if series else []
+    per_fold = [
+        promotion_priors(
+            [y[:origin] for y in series], [None if m is None else m[:origin] for m in promotions]
+        )
+        for origin in origins
+    ]
+    return [list(priors) for priors in zip(*per_fold, strict=True)] or [[] for _ in series]
+
+
 def _factors(
     y: np.ndarray, promotions: np.ndarray | None, horizon: int, prior: PromotionEffect | None
 ) -> np.ndarray | None:
@@ -590,20 +623,19 @@ def choose_model(
     folds: int = 3,
     candidates: Sequence[str] | None = None,
     promotions: np.ndarray | None = None,
-    prior: PromotionEffect | None = None,
+    priors: Sequence[PromotionEffect | None] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """The candidate with the best mean score over `folds` rolling origins, and every score.
 
-    Fold k (0-based) trains on everything before the last (folds - k + 1) x holdout days and is
-    scored on the next `holdout` days; the final holdout is never scored, so the daily run's
-    backtest is not the data the choice was made on. With `promotions` (covering `y`) and
-    `prior`, every fold handles promotions as the daily run does (see `predict`).
+    The folds are those of `fold_origins`; the final holdout is never scored, so the daily
+    run's backtest is not the data the choice was made on. With `promotions` (covering `y`)
+    every fold handles promotions as the daily run does (see `predict`), with `priors[k]` as
+    fold k's prior (from `fold_priors`: pooled only from before that fold's origin).
     """
     demand_class = classify(y).demand_class
     candidates = candidates or CANDIDATES[demand_class]
     scores: dict[str, float] = {}
-    origins = [len(y) - holdout * (folds - k + 1) for k in range(folds)]
-    origins = [o for o in origins if o > 2 * SEASON_LENGTH]
+    origins = fold_origins(len(y), holdout=holdout, folds=folds)
     if not origins:
         return DEFAULT_MODEL[demand_class], {}
     # The effect each fold learns does not depend on the candidate: learned once per fold.
@@ -612,9 +644,9 @@ def choose_model(
             y[:origin],
             None if promotions is None else promotions[: origin + holdout],
             holdout,
-            prior,
+            priors[k] if priors else None,
         )
-        for origin in origins
+        for k, origin in enumerate(origins)
     ]
     for name in candidates:
         fold_scores = []

@@ -54,10 +54,10 @@ def _none_or_round(value: float | None, places: int = 4) -> float | None:
 def _promotion_inputs(
     matrix: np.ndarray, promoted: np.ndarray, *, holdout: int
 ) -> tuple[list[np.ndarray | None], list[engine.PromotionEffect | None]]:
-    """Each item's promotion mask (None without a promoted day) and prior, for the engine.
+    """Each item's promotion mask (None without a promoted day) and prior, for the daily run.
 
     The priors are pooled from the days before the final `holdout` days, which the daily run
-    scores and the retrain never does: the pool has not seen them.
+    scores: the pool has not seen them. (The retrain pools per fold: `engine.fold_priors`.)
     """
     masks = [row if row.any() else None for row in promoted]
     if all(mask is None for mask in masks):
@@ -109,9 +109,9 @@ def _choose_rows(args: tuple) -> list[dict]:
     """Choose the model of a block of items (runs in a worker process)."""
     matrix, holdout, folds, promotions, priors = args
     rows = []
-    for y, mask, prior in zip(matrix, promotions, priors, strict=True):
+    for y, mask, item_fold_priors in zip(matrix, promotions, priors, strict=True):
         best, scores = engine.choose_model(
-            y, holdout=holdout, folds=folds, promotions=mask, prior=prior
+            y, holdout=holdout, folds=folds, promotions=mask, priors=item_fold_priors
         )
         rows.append(
             {
@@ -369,7 +369,17 @@ def run_retrain(
 
     def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
         promoted = promotion_matrix(batch_ids, start=history_start, days=config["history_days"])
-        masks, priors = _promotion_inputs(matrix, promoted, holdout=config["holdout_days"])
+        masks = [row if row.any() else None for row in promoted]
+        priors = (
+            engine.fold_priors(
+                list(matrix),
+                masks,
+                holdout=config["holdout_days"],
+                folds=config["retrain_folds"],
+            )
+            if any(mask is not None for mask in masks)
+            else [None] * len(masks)
+        )
         rows = pool.map(
             _choose_rows,
             matrix,

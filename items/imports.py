@@ -56,6 +56,9 @@ class ItemRow(NamedTuple):
     values: dict  # the given, non-blank editable fields
 
 
+_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
+
+
 class ItemImporter(CsvImporter):
     label = "items"
     required_columns = ("sku",)
@@ -78,9 +81,10 @@ class ItemImporter(CsvImporter):
         for name in LEVEL_FIELDS:
             text = raw.get(name, "")
             if text:
+                # At the column's scale, as every other door stores and audits it ("7.000").
                 values[name] = parse_decimal(
                     text, field=name, places=QUANTITY_PLACES, max_value=MAX_QUANTITY
-                )
+                ).quantize(_QUANTUM)
         if raw.get("active"):
             values["active"] = parse_bool(raw["active"], field="active")
         return ItemRow(sku, values)

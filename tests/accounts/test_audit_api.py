@@ -142,3 +142,25 @@ def test_listing_costs_the_same_queries_for_one_entry_or_fifty(api_client):
     for n in range(50):
         ItemFactory(sku=f"SKU-B{n}")
     assert queries() == one
+
+
+@pytest.mark.parametrize("value", ["²", "①", "12345678901234567890123", "not-a-user"])
+def test_an_odd_user_filter_finds_nobody_instead_of_failing(api_client, renamed, value):
+    response = api_client.get(URL, {"user": value})
+
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_after": "0001-01-01T00:00:00+01:00"},
+        {"created_before": "9999-12-31T23:59:59-01:00"},
+    ],
+)
+def test_a_time_off_the_calendar_is_a_400(api_client, params):
+    response = api_client.get(URL, params)
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False

@@ -8,8 +8,10 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework.test import APIRequestFactory
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.api import PasswordResetRequestApi
 from accounts.models import User
 from accounts.ratelimit import TOO_MANY_REQUESTS
 from tests.conftest import user_with_role
@@ -77,6 +79,22 @@ def test_known_unknown_and_inactive_addresses_get_identical_answers(anon_client,
     assert answers[0].json() == answers[1].json() == answers[2].json()
     assert answers[0].json()["success"] is True
     assert [m.to for m in mailoutbox] == [["cook@example.com"]]
+
+
+def test_the_mail_goes_out_only_after_the_answer_has_been_sent(cook, mailoutbox):
+    # The mail server's time must not show in the answer's time, or it would tell which
+    # addresses have accounts: the server sends the mail when it closes the response.
+    request = APIRequestFactory().post(
+        "/api/auth/password-reset", {"email": cook.email}, format="json"
+    )
+
+    response = PasswordResetRequestApi.as_view()(request)
+    sent_with_the_answer = len(mailoutbox)
+    response.close()
+
+    assert response.status_code == 200
+    assert sent_with_the_answer == 0
+    assert len(mailoutbox) == 1
 
 
 def test_the_reset_address_is_case_insensitive(anon_client, cook, mailoutbox):

@@ -6,8 +6,12 @@ import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import RequestFactory
 
+from accounts import ratelimit
 from accounts.ratelimit import TOO_MANY_REQUESTS
+from inventory_project import cache as response_cache
 from tests.conftest import client_for, user_with_role
 from tests.factories import TEST_PASSWORD
 
@@ -231,3 +235,29 @@ def test_job_routes_are_rate_limited_too(limits, anon_client):
     answers = [anon_client.post("/jobs/maintenance") for _ in range(4)]
 
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
+
+
+def test_a_sign_in_across_a_window_boundary_takes_back_its_own_attempt(settings, monkeypatch):
+    # The attempt is counted in one window and the password found right in the next: it must
+    # be taken back from the window it was counted in, and a counter that is not there is not
+    # an outage of the cache (which would switch every limit off for a while).
+    settings.LOGIN_RATE_LIMIT_WINDOW_MIN = 1
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.1.2.3")
+    clock = [120.0 * 60 - 0.1]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    ratelimit.begin_login_attempt(request, "edge@example.com")
+    counted = ratelimit._counted_attempts(request)[ratelimit._email_key("edge@example.com")]
+
+    clock[0] += 0.2
+    ratelimit.end_login_attempt(request, "edge@example.com")
+
+    assert [cache.get(key) for key in counted] == [0, 0]
+    assert response_cache._available()
+
+
+def test_taking_back_an_expired_counter_does_not_switch_the_limits_off(settings):
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.1.2.4")
+
+    ratelimit.end_login_attempt(request, "never-counted@example.com")
+
+    assert response_cache._available()

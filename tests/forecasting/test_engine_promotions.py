@@ -202,3 +202,23 @@ def test_items_without_promotions_of_their_own_get_their_class_pool():
 
     assert priors[0] == priors[1] == priors[2]
     assert priors[2].uplift > 2.0
+
+
+def test_each_retrain_fold_pools_its_prior_only_from_before_its_scored_days():
+    days, folds = 364, 3
+    origins = engine.fold_origins(days, holdout=HOLDOUT, folds=folds)
+    mask = promotion_days()[:days]
+    calm = series(mask)[:days]
+    # The same items, with a huge uplift on the promoted days of the first fold's scored window.
+    loud = calm.copy()
+    scored = np.zeros(days, dtype=bool)
+    scored[origins[0] : origins[0] + HOLDOUT] = True
+    loud[scored & mask] *= 10
+
+    calm_priors = engine.fold_priors([calm, calm], [mask, mask], holdout=HOLDOUT, folds=folds)
+    loud_priors = engine.fold_priors([loud, calm], [mask, mask], holdout=HOLDOUT, folds=folds)
+
+    assert (mask & scored).any()
+    assert [len(p) for p in loud_priors] == [folds, folds]
+    assert loud_priors[1][0] == calm_priors[1][0]  # fold 0 has not seen its scored days
+    assert loud_priors[1][1] != calm_priors[1][1]  # fold 1 trains on them: it may learn

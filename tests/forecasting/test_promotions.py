@@ -232,6 +232,24 @@ def test_staff_plan_a_promotion_in_the_admin(staff_client):
     assert Promotion.objects.get().note == "Summer"
 
 
+def test_a_promotions_item_cannot_be_changed_in_the_admin(staff_client):
+    # Saving the form must never claim to move a promotion it leaves where it was.
+    promotion = promote(ItemFactory(sku="PROMO-A"), 1, 7)
+    other = ItemFactory(sku="PROMO-B")
+    url = reverse("admin:forecasting_promotion_change", args=[promotion.pk])
+
+    page = staff_client.get(url)
+    response = staff_client.post(
+        url,
+        {"item": other.pk, "first_day": "2024-07-04", "last_day": "2024-07-06", "note": "Moved?"},
+    )
+
+    assert "item" not in page.context["adminform"].form.fields
+    assert response.status_code == 302
+    promotion.refresh_from_db()
+    assert (promotion.item.sku, promotion.note) == ("PROMO-A", "Moved?")
+
+
 def test_the_admin_refuses_a_promotion_ending_before_it_starts(staff_client):
     response = staff_client.post(
         reverse("admin:forecasting_promotion_add"),

@@ -328,3 +328,14 @@ def test_manage_py_audits_any_command_as_that_command():
     assert entry.action == LogEntry.Action.CREATE
     assert entry.additional_data == {"via": "command:createsuperuser", "os_user": getpass.getuser()}
     assert entry.cid  # the run's id
+
+
+def test_an_import_records_amounts_as_the_api_does(staff_client):
+    item = ItemFactory(sku="SKU-50", name="Leeks", reorder_min=Decimal("5"))
+    post_csv(staff_client, ITEMS_IMPORT, "sku,reorder_min\nSKU-50,7\n")
+    by_import = last_entry_for(item).changes
+
+    staff_client.patch("/api/items/SKU-50", {"reorder_min": "8"}, format="json")
+
+    assert by_import == {"reorder_min": ["5.000", "7.000"]}
+    assert last_entry_for(item).changes == {"reorder_min": ["7.000", "8.000"]}
