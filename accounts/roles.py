@@ -51,6 +51,9 @@ _ADMIN = _STAFF | {
     "auth.view_group",
     "accounts.run_jobs",
     "auditlog.view_logentry",
+    "inventory_project.view_jobrun",
+    "inventory_project.view_alert",
+    "inventory_project.change_alert",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -30,7 +30,13 @@ from django.utils import timezone
 
 from forecasting.models import ForecastRun
 from forecasting.services import run_forecast
-from inventory_project.jobs import JobAlreadyRunning, JobContext, mark_stale_runs_dead, run_job
+from inventory_project.jobs import (
+    JobAlreadyRunning,
+    JobContext,
+    mark_stale_runs_dead,
+    resolve_alerts,
+    run_job,
+)
 from inventory_project.models import Alert, JobRun
 
 logger = logging.getLogger(__name__)
@@ -70,7 +76,7 @@ def raise_alert(kind: str, message: str, details: dict, now: datetime) -> Alert:
 
 
 def _resolve(alerts, now: datetime, reason: str) -> int:
-    resolved = alerts.filter(resolved_at__isnull=True).update(resolved_at=now)
+    resolved = resolve_alerts(alerts=alerts, now=now)
     if resolved:
         logger.info("Watchdog: resolved %s alert(s): %s", resolved, reason)
     return resolved

@@ -166,3 +166,8 @@ def last_runs(*, status: str | None = None) -> dict[str, dict]:
         "name", "status", "started_at", "finished_at", "duration_seconds", "trigger"
     )
     return {run["name"]: run for run in runs}
+
+
+def resolve_alerts(*, alerts, now=None) -> int:
+    """Resolve the open alerts among `alerts` (a queryset); answers how many were open."""
+    return alerts.filter(resolved_at__isnull=True).update(resolved_at=now or timezone.now())
