@@ -116,7 +116,10 @@ def _rerun_forecast() -> dict:
     return {"job_run": job.pk, "status": job.status, **job.result}
 
 
-def _heal_forecast(now: datetime, late: timedelta, window: timedelta) -> tuple[str, dict]:
+def _heal_forecast(
+    now: datetime, late: timedelta, window: timedelta, what: str
+) -> tuple[str, dict]:
+    """Re-run the forecast and alert; `late` is how long there has been no good forecast."""
     try:
         rerun = _rerun_forecast()
     except JobAlreadyRunning as exc:
@@ -127,8 +130,7 @@ def _heal_forecast(now: datetime, late: timedelta, window: timedelta) -> tuple[s
         rerun = {"status": JobRun.Status.FAILED, "error": f"{type(exc).__name__}: {exc}"}
     raise_alert(
         MISSED_FORECAST,
-        f"The daily forecast last succeeded {late} ago (more than {window}); "
-        f"the watchdog re-ran it: {rerun['status']}.",
+        f"{what} (more than {window}); the watchdog re-ran it: {rerun['status']}.",
         {"late_seconds": late.total_seconds(), "rerun": rerun},
         now,
     )
@@ -148,15 +150,30 @@ def check_forecast(now: datetime) -> dict:
         .first()
     )
     answer = {"last_succeeded": last.finished_at.isoformat() if last else None}
-    if last is None:
-        decision = "no daily forecast has succeeded yet; nothing to be late against"
-    elif now - last.finished_at <= window:
+    # Without a success ever, the first attempt is what the forecast is late against: a new
+    # installation whose every forecast fails must not stay silent for ever.
+    first_try = (
+        None
+        if last is not None
+        else JobRun.objects.filter(name="forecast").order_by("started_at").first()
+    )
+    since = last.finished_at if last is not None else first_try and first_try.started_at
+    if since is None:
+        decision = "no daily forecast has been tried yet; nothing to be late against"
+    elif now - since <= window and last is None:
+        decision = "no daily forecast has succeeded yet; the first try is within the window"
+    elif now - since <= window:
         decision = "daily forecast is on time"
         _resolve(Alert.objects.filter(kind=MISSED_FORECAST), now, "daily forecast on time")
     elif Alert.objects.filter(kind=MISSED_FORECAST, created_at__gt=now - window).exists():
         decision = "daily forecast is late, but it was already re-run in this window"
     else:
-        decision, answer["rerun"] = _heal_forecast(now, now - last.finished_at, window)
+        what = (
+            f"The daily forecast last succeeded {now - since} ago"
+            if last is not None
+            else f"No daily forecast has succeeded since the first try {now - since} ago"
+        )
+        decision, answer["rerun"] = _heal_forecast(now, now - since, window, what)
     logger.info("Watchdog: %s", decision)
     return {"decision": decision, **answer}
 

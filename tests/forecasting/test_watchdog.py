@@ -225,3 +225,41 @@ def test_the_command_records_its_decisions_as_a_job_run(clock):
     assert run.status == JobRun.Status.SUCCEEDED
     assert run.result == json.loads(out.getvalue())
     assert run.result["stuck_runs"]["decision"] == "no stuck runs"
+
+
+def test_a_forecast_tried_but_never_succeeded_is_late_after_the_window(clock, items):
+    # A new installation whose forecasts all fail must not stay silent for ever.
+    JobRun.objects.create(
+        name="forecast",
+        status=JobRun.Status.FAILED,
+        started_at=clock.now - timedelta(hours=37),
+        heartbeat_at=clock.now - timedelta(hours=37),
+    )
+
+    result = run_watchdog()
+
+    assert result["forecast"]["rerun"]["status"] == JobRun.Status.SUCCEEDED
+    alert = Alert.objects.get(kind=watchdog.MISSED_FORECAST)
+    assert alert.message.startswith("No daily forecast has succeeded since the first try")
+
+
+def test_a_first_forecast_try_within_the_window_triggers_nothing(clock):
+    JobRun.objects.create(
+        name="forecast",
+        status=JobRun.Status.FAILED,
+        started_at=clock.now - timedelta(hours=2),
+        heartbeat_at=clock.now - timedelta(hours=2),
+    )
+
+    result = run_watchdog()
+
+    assert "first try is within the window" in result["forecast"]["decision"]
+    assert watchdog_reruns() == 0
+
+
+def test_a_forecast_never_tried_triggers_nothing(clock):
+    result = run_watchdog()
+
+    assert result["forecast"]["decision"].startswith("no daily forecast has been tried yet")
+    assert watchdog_reruns() == 0
+    assert not Alert.objects.exists()
