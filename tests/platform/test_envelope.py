@@ -1,6 +1,7 @@
 """The v20 envelope on every answer: `{success, data, [count], [message]}` or
 `{success: false, error, code, [details]}`; client mistakes are 4xx, never a 500 or a trace."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -335,3 +336,23 @@ def test_an_absurdly_large_page_parameter_is_a_400(api_client, param):
 
     assert response.status_code == 400
     assert param in response.json()["details"]
+
+
+@pytest.mark.parametrize("path", ["/api/items", "/api/inventory/receive", "/api/auth/login"])
+def test_a_json_body_over_the_upload_limit_is_a_413_and_changes_nothing(api_client, settings, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    body = json.dumps({"sku": "SKU-BIG", "name": "x" * (128 * 1024), "quantity": 1})
+    items_before, movements_before = Item.objects.count(), StockMovement.objects.count()
+
+    response = api_client.post(path, data=body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "success": False,
+        "error": "Request body too large",
+        "code": "request_too_large",
+    }
+    assert (Item.objects.count(), StockMovement.objects.count()) == (
+        items_before,
+        movements_before,
+    )
