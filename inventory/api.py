@@ -4,7 +4,6 @@ Each operation route validates its body, calls its service in `inventory.service
 the ledger row it wrote with the stock row after it. No business logic lives here.
 """
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -33,6 +32,7 @@ from inventory.serializers import (
     SummarySerializer,
     TransferResultSerializer,
 )
+from inventory_project.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, run_once
 from inventory_project.api.imports import CsvImportApi, import_schema
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
@@ -175,28 +175,37 @@ class _StockOperationApi(APIView):
     def post(self, request):
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+
         # The answer's rows are read inside the change's transaction, before it commits. Read
         # after the commit, a database connection lost in between answered 500 for a change
         # that had been made, which a client retrying on 500 would make twice (found by
         # bench/load_faults.py). The row locks are held for those two reads by id as well.
-        with transaction.atomic():
+        # With an Idempotency-Key, a retry gets this answer back instead of a second change.
+        def write():
             result = self.perform(
                 serializer.validated_data,
                 performed_by=request.user,
                 source=MovementSource.API,
             )
-        return success_response(result, status_code=status.HTTP_201_CREATED, message=self.message)
+            return success_response(
+                result, status_code=status.HTTP_201_CREATED, message=self.message
+            )
+
+        return run_once(request, route=request.path_info.rstrip("/"), write=write)
 
     def perform(self, data: dict, **door) -> dict:
         raise NotImplementedError
 
 
-_CHANGE_RESPONSES = {201: envelope(StockChangeSerializer), **errors(400, 409)}
+_CHANGE_RESPONSES = {201: envelope(StockChangeSerializer), **errors(400, 409, 422)}
 
 
 @extend_schema_view(
     post=extend_schema(
-        summary="Receive stock", request=StockReceiveSerializer, responses=_CHANGE_RESPONSES
+        summary="Receive stock",
+        request=StockReceiveSerializer,
+        responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 )
 class StockReceiveApi(_StockOperationApi):
@@ -223,6 +232,7 @@ class StockReceiveApi(_StockOperationApi):
         description="Refused with 409 beyond the quantity on hand unless `allow_negative`.",
         request=StockIssueSerializer,
         responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 )
 class StockIssueApi(_StockOperationApi):
@@ -249,6 +259,7 @@ class StockIssueApi(_StockOperationApi):
         description="Sets the quantity to the counted value; the ledger row holds the delta.",
         request=StockCountSerializer,
         responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 )
 class StockCountApi(_StockOperationApi):
@@ -275,6 +286,7 @@ class StockCountApi(_StockOperationApi):
         description="Waste, breakage, found stock. A reason is required.",
         request=StockAdjustSerializer,
         responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 )
 class StockAdjustApi(_StockOperationApi):
@@ -299,7 +311,8 @@ class StockAdjustApi(_StockOperationApi):
     post=extend_schema(
         summary="Transfer stock between locations",
         request=StockTransferSerializer,
-        responses={201: envelope(TransferResultSerializer), **errors(400, 409)},
+        responses={201: envelope(TransferResultSerializer), **errors(400, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
 )
 class StockTransferApi(_StockOperationApi):

@@ -1,10 +1,11 @@
-"""Job bookkeeping: a record of every run of a scheduled job, and the lock that keeps one at a time.
+"""Platform records: job runs and their locks, the watchdog's alerts, idempotent requests.
 
 Every `manage.py` job (maintenance, forecast, report, retrain, watchdog) runs through
 `inventory_project.jobs.run_job`, which takes the job's `JobLock` row and writes a `JobRun`. The
 lock is a database row, so it holds across hosts with or without Redis.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -73,3 +74,28 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotentRequest(models.Model):
+    """A write sent with an `Idempotency-Key`: its answer, replayed to every retry of it.
+
+    Stored in the write's own transaction, so a key is taken exactly when the write committed;
+    see `inventory_project.api.idempotency`.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's data.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.TextField(blank=True, default="", help_text="The answer, as sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_user_key_uniq")
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="idempotent_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.route})"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from inventory_project import __version__
@@ -224,7 +225,10 @@ CORS_EXPOSE_HEADERS = [
     "RateLimit-Limit",
     "RateLimit-Remaining",
     "RateLimit-Reset",
+    "Idempotent-Replayed",
 ]
+# Browsers may send these besides the defaults: a trace id, and a key that makes a retry safe.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-request-id", "idempotency-key")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -345,6 +349,10 @@ REPORT_EXPIRING_DAYS = env.int("REPORT_EXPIRING_DAYS", default=7)
 # name its own), and the days an order must last after it arrives, until the next review.
 REORDER_LEAD_TIME_DAYS = env.int("REORDER_LEAD_TIME_DAYS", default=2)
 REORDER_REVIEW_DAYS = env.int("REORDER_REVIEW_DAYS", default=7)
+
+# Stock operations sent with an Idempotency-Key replay their first answer to retries for this
+# long (inventory_project.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 
 # --- JWT (djangorestframework-simplejwt) ----------------------------------------------------
 # Without JWT_SECRET the embedded default signs with SECRET_KEY; with DEBUG off the

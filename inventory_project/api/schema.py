@@ -60,6 +60,7 @@ def errors(*status_codes: int, public: bool = False) -> dict[int, OpenApiRespons
         404: "Not found.",
         409: "Conflict with the current state (duplicate, insufficient stock).",
         413: "Request body too large.",
+        422: "The Idempotency-Key was already used for a different request.",
         429: "Too many requests: see Retry-After and RateLimit-* headers.",
     }
     return {

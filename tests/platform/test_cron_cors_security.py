@@ -150,6 +150,21 @@ def test_an_allowed_origin_gets_cors_headers(anon_client, settings):
     assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
 
 
+def test_a_browser_may_send_an_idempotency_key_and_read_the_replay_header(anon_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    preflight = anon_client.options(
+        "/api/inventory/receive",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key",
+    )
+    answer = anon_client.get("/api/health", HTTP_ORIGIN="https://app.example.com")
+
+    assert "idempotency-key" in preflight["Access-Control-Allow-Headers"]
+    assert "Idempotent-Replayed" in answer["Access-Control-Expose-Headers"]
+
+
 @pytest.mark.django_db
 def test_another_origin_gets_no_cors_headers(anon_client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
