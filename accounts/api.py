@@ -51,6 +51,17 @@ def user_data(user) -> dict:
     }
 
 
+def signed_in_data(user) -> dict:
+    """A fresh token pair for `user`, in the v20 login shape."""
+    refresh = tokens_for_user(user)
+    return {
+        "token": str(refresh.access_token),
+        "refresh": str(refresh),
+        "expiresIn": settings.JWT_EXPIRES_IN,
+        "user": user_data(user),
+    }
+
+
 class LoginApi(PublicApiView):
     @extend_schema(
         summary="Sign in (v20)",
@@ -75,15 +86,7 @@ class LoginApi(PublicApiView):
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid credentials")
         update_last_login(None, user)
-        refresh = tokens_for_user(user)
-        return success_response(
-            {
-                "token": str(refresh.access_token),
-                "refresh": str(refresh),
-                "expiresIn": settings.JWT_EXPIRES_IN,
-                "user": user_data(user),
-            }
-        )
+        return success_response(signed_in_data(user))
 
 
 def _refresh_owner(raw: str):
@@ -248,13 +251,4 @@ class PasswordChangeApi(APIView):
                 ratelimit.end_login_attempt(request, email)
             raise
         ratelimit.end_login_attempt(request, email)
-        refresh = tokens_for_user(user)
-        return success_response(
-            {
-                "token": str(refresh.access_token),
-                "refresh": str(refresh),
-                "expiresIn": settings.JWT_EXPIRES_IN,
-                "user": user_data(user),
-            },
-            message="Password changed",
-        )
+        return success_response(signed_in_data(user), message="Password changed")

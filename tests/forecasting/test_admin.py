@@ -2,16 +2,16 @@
 
 import base64
 import re
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from forecasting import services
-from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice
+from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
 from tests.conftest import user_with_role
-from tests.factories import ItemFactory
+from tests.forecasting import support
+from tests.forecasting.support import use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +24,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 10
-    settings.FORECAST_HOLDOUT_DAYS = 14
+    use_small_runs(settings, days=DAYS, horizon=10, holdout=14)
 
 
 def item_with_usage(values, **fields):
-    item = ItemFactory(**fields)
-    start = END - timedelta(days=len(values) - 1)
-    DailyUsage.objects.bulk_create(
-        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
-        for day, value in enumerate(values)
-    )
-    return item
+    return support.item_with_usage(values, end=END, **fields)
 
 
 @pytest.fixture

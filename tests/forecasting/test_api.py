@@ -1,15 +1,16 @@
 """GET /api/forecasts, /api/forecasts/runs and /api/forecasts/{sku}: the read side of forecasts."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from forecasting import services
-from forecasting.models import DailyUsage, ForecastRun, ItemForecast
+from forecasting.models import ForecastRun, ItemForecast
 from tests.conftest import client_for, user_with_role
 from tests.factories import ItemFactory
+from tests.forecasting import support
+from tests.forecasting.support import use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +25,11 @@ EVERY_THIRD_DAY = [0.0, 0.0, 5.0] * (DAYS // 3)  # intermittent: ADI 3, CV² 0
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = HORIZON
-    settings.FORECAST_HOLDOUT_DAYS = HOLDOUT
-    settings.FORECAST_BATCH_SIZE = 2
-    settings.FORECAST_N_JOBS = 1
+    use_small_runs(settings, days=DAYS, horizon=HORIZON, holdout=HOLDOUT, batch_size=2)
 
 
 def item_with_usage(values=STEADY, *, end=END, **fields):
-    """An item whose daily usage over the days up to `end` is `values`."""
-    item = ItemFactory(**fields)
-    start = end - timedelta(days=len(values) - 1)
-    DailyUsage.objects.bulk_create(
-        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
-        for day, value in enumerate(values)
-    )
-    return item
+    return support.item_with_usage(values, end=end, **fields)
 
 
 def run_forecast(history_end=END) -> ForecastRun:

@@ -1,8 +1,6 @@
 """`manage.py forecast` and `manage.py retrain`: the services under the job lock, recorded."""
 
 import json
-from datetime import timedelta
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -10,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from forecasting.history import last_history_day
-from forecasting.models import DailyUsage, ForecastRun, ItemModelChoice
+from forecasting.models import ForecastRun, ItemModelChoice
 from inventory_project.models import JobLock, JobRun
-from tests.factories import ItemFactory
+from tests.forecasting.support import steady_items, use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -21,26 +19,12 @@ DAYS = 60
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 7
-    settings.FORECAST_HOLDOUT_DAYS = 7
-    settings.FORECAST_BATCH_SIZE = 2
-    settings.FORECAST_N_JOBS = 1
-    settings.FORECAST_RETRAIN_FOLDS = 2
+    use_small_runs(settings, days=DAYS, horizon=7, holdout=7, batch_size=2, folds=2)
 
 
 @pytest.fixture
 def items():
-    end = last_history_day()
-    made = []
-    for _ in range(3):
-        item = ItemFactory()
-        DailyUsage.objects.bulk_create(
-            DailyUsage(item=item, date=end - timedelta(days=day), quantity=Decimal(9 + day % 3))
-            for day in range(DAYS)
-        )
-        made.append(item)
-    return made
+    return steady_items(3, days=DAYS, end=last_history_day())
 
 
 def run_command(name: str, *args: str) -> dict:

@@ -1,8 +1,7 @@
 """Forecast answers with stale-while-revalidate, and the cache preloaded after each run."""
 
 import json
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -11,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from forecasting import cached as cached_module
 from forecasting import services
 from forecasting.cached import default_history_days, forecast_detail_cache
-from forecasting.models import DailyUsage
 from inventory_project import cache as response_cache
 from inventory_project.cache import StaleWhileRevalidate
 from tests.conftest import _clear_our_cache_keys
-from tests.factories import ItemFactory
+from tests.forecasting.support import item_with_usage, use_small_runs
 
 END = date(2024, 6, 30)
 DAYS = 60
@@ -23,11 +21,7 @@ DAYS = 60
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 7
-    settings.FORECAST_HOLDOUT_DAYS = 7
-    settings.FORECAST_BATCH_SIZE = 10
-    settings.FORECAST_N_JOBS = 1
+    use_small_runs(settings, days=DAYS, horizon=7, holdout=7, batch_size=10)
     settings.FORECAST_CACHE_TTL = 60
     settings.CACHE_STALE_TTL = 600
 
@@ -116,13 +110,7 @@ def test_a_failed_refresh_keeps_the_stale_copy_and_frees_the_lock(entry, clock):
 
 
 def _item_with_usage(sku: str):
-    item = ItemFactory(sku=sku)
-    start = END - timedelta(days=DAYS - 1)
-    DailyUsage.objects.bulk_create(
-        DailyUsage(item=item, date=start + timedelta(days=d), quantity=Decimal(5 + d % 3))
-        for d in range(DAYS)
-    )
-    return item
+    return item_with_usage([5 + d % 3 for d in range(DAYS)], end=END, sku=sku)
 
 
 @pytest.mark.django_db

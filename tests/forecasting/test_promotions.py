@@ -16,6 +16,7 @@ from forecasting.models import DailyUsage, ItemForecast, Promotion
 from inventory_project.errors import ServiceError
 from tests.conftest import user_with_role
 from tests.factories import ItemFactory
+from tests.forecasting.support import use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +28,7 @@ HOLDOUT = 14
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = HORIZON
-    settings.FORECAST_HOLDOUT_DAYS = HOLDOUT
-    settings.FORECAST_BATCH_SIZE = 50
-    settings.FORECAST_N_JOBS = 1
-    settings.FORECAST_RETRAIN_FOLDS = 2
+    use_small_runs(settings, days=DAYS, horizon=HORIZON, holdout=HOLDOUT, batch_size=50, folds=2)
 
 
 def day(offset: int) -> date:

@@ -1,15 +1,15 @@
 """The forecast runs: batches committed one by one, resume after a crash, summary, retrain."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from forecasting import engine, services
 from forecasting.history import demand_matrix
-from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice
-from tests.factories import ItemFactory
+from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
+from tests.forecasting import support
+from tests.forecasting.support import use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -24,24 +24,13 @@ EVERY_THIRD_DAY = [0.0, 0.0, 5.0] * (DAYS // 3)  # intermittent: ADI 3, CV² 0
 
 @pytest.fixture(autouse=True)
 def _small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 10
-    settings.FORECAST_HOLDOUT_DAYS = HOLDOUT
-    settings.FORECAST_BATCH_SIZE = 2
-    settings.FORECAST_N_JOBS = 1
-    settings.FORECAST_RETRAIN_FOLDS = 2
+    use_small_runs(settings, days=DAYS, horizon=10, holdout=HOLDOUT, batch_size=2, folds=2)
     settings.FORECAST_RETENTION_RUNS = 30
 
 
 def item_with_usage(values=STEADY, **fields):
     """An item whose daily usage over the history window (ending at END) is `values`."""
-    item = ItemFactory(**fields)
-    start = END - timedelta(days=len(values) - 1)
-    DailyUsage.objects.bulk_create(
-        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
-        for day, value in enumerate(values)
-    )
-    return item
+    return support.item_with_usage(values, end=END, **fields)
 
 
 @pytest.fixture

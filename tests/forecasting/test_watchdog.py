@@ -6,7 +6,6 @@ it starts see the same time.
 
 import json
 from datetime import timedelta
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -16,10 +15,10 @@ from django.utils import timezone
 
 from forecasting import watchdog
 from forecasting.history import last_history_day
-from forecasting.models import DailyUsage, ForecastRun
+from forecasting.models import ForecastRun
 from forecasting.watchdog import run_watchdog
 from inventory_project.models import Alert, JobLock, JobRun
-from tests.factories import ItemFactory
+from tests.forecasting.support import steady_items, use_small_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -52,24 +51,12 @@ def _watchdog_settings(settings):
     settings.FORECAST_INTERVAL_HOURS = 24
     settings.MAX_HEALTH_FAILURES = 3
     settings.REPORT_RECIPIENTS = ["ops@example.com"]
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 7
-    settings.FORECAST_HOLDOUT_DAYS = 7
-    settings.FORECAST_N_JOBS = 1
+    use_small_runs(settings, days=DAYS, horizon=7, holdout=7)
 
 
 @pytest.fixture
 def items():
-    end = last_history_day()
-    made = []
-    for _ in range(2):
-        item = ItemFactory()
-        DailyUsage.objects.bulk_create(
-            DailyUsage(item=item, date=end - timedelta(days=day), quantity=Decimal(9 + day % 3))
-            for day in range(DAYS)
-        )
-        made.append(item)
-    return made
+    return steady_items(2, days=DAYS, end=last_history_day())
 
 
 def forecast_run(finished_at, health=ForecastRun.Health.PASSING) -> ForecastRun:

@@ -15,7 +15,7 @@ from forecasting.history import demand_matrix
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast
 from inventory import services as stock_services
 from items.models import Item
-from tests.factories import ItemFactory
+from tests.forecasting.support import item_with_usage, use_small_runs
 from tests.imports.support import STOCK_HEADER, STOCK_IMPORT, post_csv
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +27,11 @@ STEADY = [9.0, 11.0] * (DAYS // 2)
 
 @pytest.fixture
 def small_runs(settings):
-    settings.FORECAST_HISTORY_DAYS = DAYS
-    settings.FORECAST_HORIZON_DAYS = 10
-    settings.FORECAST_HOLDOUT_DAYS = 14
-    settings.FORECAST_BATCH_SIZE = 2
-    settings.FORECAST_N_JOBS = 1
+    use_small_runs(settings, days=DAYS, horizon=10, holdout=14, batch_size=2)
 
 
 def _item_with_usage(values, **fields):
-    item = ItemFactory(**fields)
-    start = END - timedelta(days=len(values) - 1)
-    DailyUsage.objects.bulk_create(
-        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
-        for day, value in enumerate(values)
-    )
-    return item
+    return item_with_usage(values, end=END, **fields)
 
 
 # --- POST imports ---------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""Shared setup of the forecasting tests: runs small enough for a test, items with usage."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from forecasting.models import DailyUsage
+from items.models import Item
+from tests.factories import ItemFactory
+
+
+def use_small_runs(
+    settings,
+    *,
+    days: int,
+    horizon: int,
+    holdout: int,
+    batch_size: int | None = None,
+    folds: int | None = None,
+) -> None:
+    """Forecast runs over `days` of history in one process; unnamed settings keep their value."""
+    settings.FORECAST_HISTORY_DAYS = days
+    settings.FORECAST_HORIZON_DAYS = horizon
+    settings.FORECAST_HOLDOUT_DAYS = holdout
+    settings.FORECAST_N_JOBS = 1
+    if batch_size is not None:
+        settings.FORECAST_BATCH_SIZE = batch_size
+    if folds is not None:
+        settings.FORECAST_RETRAIN_FOLDS = folds
+
+
+def item_with_usage(values, *, end: date, **fields) -> Item:
+    """An item whose daily usage over the days up to `end` is `values`, oldest first."""
+    item = ItemFactory(**fields)
+    start = end - timedelta(days=len(values) - 1)
+    DailyUsage.objects.bulk_create(
+        DailyUsage(item=item, date=start + timedelta(days=day), quantity=Decimal(str(value)))
+        for day, value in enumerate(values)
+    )
+    return item
+
+
+def steady_items(count: int, *, days: int, end: date) -> list[Item]:
+    """`count` items selling 9, 10 or 11 a day (by days before `end`) for `days` days."""
+    values = [9 + (days - 1 - day) % 3 for day in range(days)]
+    return [item_with_usage(values, end=end) for _ in range(count)]
