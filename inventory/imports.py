@@ -4,7 +4,8 @@ Header `sku,location,quantity,lot,expires_at,last_counted_at`; the first three a
 Each row sets the quantity of item+location+lot to what was counted and appends a ledger row
 (kind `count`, source `import`) with the difference, in the same transaction. A row that matches
 what is on record changes nothing and writes nothing, so importing a file twice is harmless.
-(v20 appended a duplicate stock row per import and accepted unknown SKUs.)
+(v20 appended a duplicate stock row per import and accepted unknown SKUs.) A location code not
+seen before is created with the batch, as v20 stored any code (`IMPORT_CREATE_LOCATIONS`).
 
 The writes are set-based (see `inventory_project.bulk`), but keep the rules of
 `inventory.services`: records that change are locked in primary-key order and deltas are taken
@@ -17,9 +18,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.permissions import role_allows
 from inventory.cached import STOCK_GROUP
 from inventory.models import (
     LOCATION_CODE_MAX_LENGTH,
@@ -29,6 +32,11 @@ from inventory.models import (
     MovementSource,
     StockMovement,
     StockRecord,
+)
+from inventory.services import (
+    LOCATION_CREATE_PERMISSION,
+    locations_create_missing,
+    validate_new_location_code,
 )
 from inventory_project import bulk, cache
 from inventory_project.csv_export import csv_lines
@@ -44,6 +52,7 @@ from inventory_project.csv_import import (
     parse_iso_date,
     parse_iso_datetime,
 )
+from inventory_project.errors import ServiceError
 from inventory_project.request_context import get_request_id
 from items.models import MAX_QUANTITY, QUANTITY_PLACES, SKU_MAX_LENGTH, Item
 
@@ -122,6 +131,20 @@ class ItemLocationResolver:
     def location_active(self, code: str) -> bool:
         return self._locations[code][1]
 
+    def unknown_locations(self, rows: list[CsvRow]) -> set[str]:
+        """Location codes of `rows` with a known SKU that name no location (yet)."""
+        self._fill(Item, "sku", {row.values.sku for row in rows}, self._items)
+        self._fill(Location, "code", {row.values.location for row in rows}, self._locations)
+        return {
+            row.values.location
+            for row in rows
+            if self._locations[row.values.location] is None
+            and self._items[row.values.sku] is not None
+        }
+
+    def add_locations(self, found: dict[str, tuple[int, bool]]) -> None:
+        self._locations.update(found)
+
 
 class StockCountImporter(CsvImporter):
     label = "stock counts"
@@ -134,7 +157,10 @@ class StockCountImporter(CsvImporter):
         performed_by=None,
         source: MovementSource = MovementSource.IMPORT,
         reason: str = "CSV stock count import",
+        create_locations: bool = False,
     ) -> None:
+        self.create_locations = create_locations
+        self.created_locations: set[str] = set()
         self.performed_by_id = (
             performed_by.pk if getattr(performed_by, "is_authenticated", False) else None
         )
@@ -214,8 +240,44 @@ class StockCountImporter(CsvImporter):
                 found[key] = _Record(pk, quantity, expires_at, counted[0] if counted else None)
         return found
 
+    def _add_new_locations(self, rows: list[CsvRow], result: BatchResult, *, write: bool):
+        """Create the locations the rows name that do not exist yet (v20 stored any code).
+
+        Only those a row would put stock in (a known SKU, a count that is not negative). A code
+        no new location may have makes its rows errors; the other rows are returned.
+        """
+        unknown = self._resolver.unknown_locations([r for r in rows if r.values.quantity >= 0])
+        if not unknown:
+            return rows
+        invalid: dict[str, RowInvalid] = {}
+        for code in unknown:
+            try:
+                validate_new_location_code(code)
+            except ServiceError as error:
+                invalid[code] = RowInvalid("location", error.message)
+        valid = unknown - invalid.keys()
+        if write:
+            found, created = locations_create_missing(codes=valid)
+        else:
+            # Stand-in ids (never written): distinct, so rows at two new locations stay apart.
+            found = {code: (-n, True) for n, code in enumerate(sorted(valid), start=1)}
+            created = valid
+        self._resolver.add_locations(found)
+        self.created_locations.update(created)
+        if not invalid:
+            return rows
+        kept = []
+        for row in rows:
+            if row.values.location in invalid:
+                result.errors.append((row, invalid[row.values.location]))
+            else:
+                kept.append(row)
+        return kept
+
     def apply_batch(self, rows: list[CsvRow], *, write: bool) -> BatchResult:
         result = BatchResult()
+        if self.create_locations:
+            rows = self._add_new_locations(rows, result, write=write)
         known = [
             (row, (item[0], location[0], row.values.lot), location[1])
             for row, item, location in self._resolver.resolve(rows, result)
@@ -353,6 +415,11 @@ class StockCountImporter(CsvImporter):
     def finish(self) -> None:
         cache.invalidate(groups=[STOCK_GROUP])
 
+    def report_extra(self, report: ImportReport) -> dict[str, list[str]]:
+        # An atomic import with bad rows keeps nothing, the new locations included.
+        kept = not (report.atomic and report.error_count)
+        return {"created_locations": sorted(self.created_locations) if kept else []}
+
 
 def _differs(values: StockCountRow, record: _Record) -> bool:
     return (
@@ -388,6 +455,16 @@ def import_stock_counts_csv(
     atomic: bool = False,
     **options,
 ) -> ImportReport:
-    """Apply the stock counts of a CSV stream; see `inventory_project.csv_import.import_csv`."""
-    importer = StockCountImporter(performed_by=performed_by, source=door)
+    """Apply the stock counts of a CSV stream; see `inventory_project.csv_import.import_csv`.
+
+    A location code the system has not seen is created (`data.created_locations`) when
+    `IMPORT_CREATE_LOCATIONS` is on and the importer may create locations (a command's operator,
+    or a role with `LOCATION_CREATE_PERMISSION`); otherwise its rows are refused.
+    """
+    create_locations = settings.IMPORT_CREATE_LOCATIONS and (
+        performed_by is None or role_allows(performed_by, LOCATION_CREATE_PERMISSION)
+    )
+    importer = StockCountImporter(
+        performed_by=performed_by, source=door, create_locations=create_locations
+    )
     return import_csv(importer, csv_file, dry_run=dry_run, atomic=atomic, **options)

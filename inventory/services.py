@@ -7,6 +7,7 @@ imports and management commands all call these functions, so every door leaves t
 """
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,8 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
-from inventory_project import cache
+from inventory_project import audit, bulk, cache
+from inventory_project.codes import code_problem
 from inventory_project.errors import ConflictError, ServiceError
 from inventory_project.request_context import get_request_id
 from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item
@@ -396,20 +398,27 @@ def stock_transfer(
 # --- locations ------------------------------------------------------------------------------
 
 
-def location_create(*, code: str, name: str = "", active: bool = True) -> Location:
-    code = (code or "").strip()
-    if (
-        not code
-        or len(code) > LOCATION_CODE_MAX_LENGTH
-        or "/" in code
-        or any(ord(ch) < 32 for ch in code)
-    ):
+# Creating a location, from any door (the admin, the API, a stock import naming a new code).
+LOCATION_CREATE_PERMISSION = "inventory.add_location"
+
+
+def validate_new_location_code(code: str) -> None:
+    """Refuse a code no new location may have (locations stored before the rule keep theirs)."""
+    if not code or len(code) > LOCATION_CODE_MAX_LENGTH:
         raise ServiceError(
             f"Location code is required, at most {LOCATION_CODE_MAX_LENGTH} characters, "
             "without '/' or control characters.",
             code=StockErrorCode.INVALID_LOCATION,
             field="code",
         )
+    problem = code_problem(code, label="Location code")
+    if problem:
+        raise ServiceError(problem, code=StockErrorCode.INVALID_LOCATION, field="code")
+
+
+def location_create(*, code: str, name: str = "", active: bool = True) -> Location:
+    code = (code or "").strip()
+    validate_new_location_code(code)
     location = Location(code=code, name=(name or "").strip(), active=active)
     try:
         with transaction.atomic():
@@ -423,6 +432,53 @@ def location_create(*, code: str, name: str = "", active: bool = True) -> Locati
             ) from None
         raise
     return location
+
+
+def locations_create_missing(
+    *, codes: Collection[str]
+) -> tuple[dict[str, tuple[int, bool]], list[str]]:
+    """Make sure a location exists for each of `codes`, in the caller's transaction.
+
+    `codes` have passed `validate_new_location_code`. Answers ({code: (id, active)}, the codes
+    this call created, sorted). One INSERT ... ON CONFLICT DO NOTHING for all of them: a code
+    another transaction creates at the same moment is not an error; it is read back, and not
+    counted as created here. Created locations get their audit entries, as one made in the
+    admin or the API would.
+    """
+    if not codes:
+        return {}, []
+    now = timezone.now()
+    inserted = bulk.insert_returning(
+        Location,
+        ["code", "name", "active", "created_at"],
+        [(code, "", True, now) for code in sorted(codes)],
+        conflict=["code"],
+        returning=["code", "pk"],
+    )
+    created = dict(inserted)
+    audit.record_bulk_changes(
+        Location,
+        "create",
+        (
+            audit.BulkChange(
+                pk,
+                code,
+                {
+                    "id": (None, pk),
+                    "code": (None, code),
+                    "name": (None, ""),
+                    "active": (None, True),
+                },
+            )
+            for code, pk in created.items()
+        ),
+    )
+    found = {code: (pk, True) for code, pk in created.items()}
+    others = [code for code in codes if code not in created]
+    if others:
+        rows = Location.objects.filter(code__in=others).values_list("code", "pk", "active")
+        found.update((code, (pk, active)) for code, pk, active in rows)
+    return found, sorted(created)
 
 
 @transaction.atomic

@@ -139,6 +139,15 @@ def _skipped_lines(report: ImportReport) -> str:
     )
 
 
+def _extra_lines(report: ImportReport) -> list[tuple[str, str]]:
+    """What the import adds besides its rows, as (label, values): ("Created locations", "A, B")."""
+    return [
+        (name.replace("_", " ").capitalize(), ", ".join(values))
+        for name, values in report.extra.items()
+        if values
+    ]
+
+
 class CsvImportAdminMixin:
     """ModelAdmin mixin: an "Import CSV" page that previews an upload before importing it.
 
@@ -305,6 +314,7 @@ class CsvImportAdminMixin:
             ],
             "more_rows": max(report.total_rows - len(report.preview), 0),
             "atomic_refusal": pending.atomic and report.error_count > 0,
+            "extra": _extra_lines(report),
         }
 
     def _confirm(self, request):
@@ -347,6 +357,7 @@ class CsvImportAdminMixin:
         counts = (
             f"{report.inserted} inserted, {report.updated} updated, {report.unchanged} unchanged"
         )
+        extra = "".join(f"; {label.lower()}: {values}" for label, values in _extra_lines(report))
         if not report.committed:
             messages.error(
                 request,
@@ -357,12 +368,12 @@ class CsvImportAdminMixin:
             rows = f"{report.error_count} row{'s' if report.error_count > 1 else ''}"
             messages.warning(
                 request,
-                f"Imported {pending.name}: {counts}; skipped {rows} with errors "
+                f"Imported {pending.name}: {counts}{extra}; skipped {rows} with errors "
                 f"({_skipped_lines(report)}).",
             )
         else:
             rows = f"{report.total_rows} row{'s' if report.total_rows != 1 else ''}"
-            messages.success(request, f"Imported {pending.name}: {rows}, {counts}.")
+            messages.success(request, f"Imported {pending.name}: {rows}, {counts}{extra}.")
 
     def _cancel(self, request):
         pending = self._take_pending(request, request.POST.get("token", ""))

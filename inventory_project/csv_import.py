@@ -453,6 +453,10 @@ class CsvImporter:
     def finish(self) -> None:
         """Called once at the end inside the transaction (e.g. to invalidate caches)."""
 
+    def report_extra(self, report: "ImportReport") -> dict[str, list[str]]:
+        """Lists this import adds to the answer's `data` (e.g. the locations it created)."""
+        return {}
+
 
 @dataclass
 class ImportReport:
@@ -471,6 +475,8 @@ class ImportReport:
     preview: list[dict] = field(default_factory=list)
     bytes_read: int = 0
     seconds: float = 0.0
+    # From `CsvImporter.report_extra`: {"created_locations": [...]}.
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors_omitted(self) -> int:
@@ -495,6 +501,7 @@ class ImportReport:
             "delimiter": self.delimiter,
             "ignored_columns": self.ignored_columns,
             "seconds": round(self.seconds, 3),
+            **self.extra,
         }
 
 
@@ -737,6 +744,7 @@ def import_csv(
         raise
     if atomic and report.error_count:
         report.inserted = report.updated = report.unchanged = 0
+    report.extra = importer.report_extra(report)
     report.seconds = time.monotonic() - started
     if progress:
         progress(report)

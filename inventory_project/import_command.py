@@ -210,6 +210,9 @@ class CsvImportCommand(BaseCommand):
         ]
         if report.ignored_columns:
             lines.append(f"  ignored columns: {', '.join(report.ignored_columns)}")
+        for name, values in report.extra.items():
+            if values:
+                lines.append(f"  {name.replace('_', ' ')}: {', '.join(values)}")
         self.stdout.write("\n".join(lines))
         if report.dry_run:
             self.stdout.write(self.style.WARNING("DRY RUN: nothing written"))

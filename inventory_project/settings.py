@@ -304,6 +304,9 @@ IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
 # system's temporary directory). With several hosts behind a balancer and no sticky sessions it
 # must be a directory they share, or a confirmation may reach a host that never saw the file.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
+# A stock import that names an unknown location code creates the location (as v20 stored any
+# code); false refuses those rows instead.
+IMPORT_CREATE_LOCATIONS = env.bool("IMPORT_CREATE_LOCATIONS", default=True)
 
 # --- Forecasting (forecasting.services) ------------------------------------------------------
 # Items per batch: each batch's results are committed before the next starts (v20: 20).

@@ -37,7 +37,10 @@ class ItemAdminForm(forms.ModelForm):
 
     def clean_sku(self):
         try:
-            return services.normalize_sku(self.cleaned_data.get("sku", ""))
+            sku = services.normalize_sku(self.cleaned_data.get("sku", ""))
+            if self.instance.pk is None:
+                services.validate_new_sku(sku)
+            return sku
         except ServiceError as error:
             raise ValidationError(error.message, code=error.code) from None
 

@@ -145,7 +145,8 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
         description="Header `sku,name,category,uom,reorder_min,reorder_max,par_level,active`; "
         "only `sku` is required (and `name` for a new item). A row updates the item with its "
         "SKU or creates it; columns left out and blank cells keep their values, and the id "
-        "never changes (v20 replaced whole rows). Changing `active` needs the admin role.",
+        "never changes (v20 replaced whole rows). A new item may start inactive; changing an "
+        "existing item's `active` needs the admin role.",
     )
 )
 class ItemImportApi(CsvImportApi):

@@ -37,6 +37,7 @@ from items.services import (
     LEVEL_FIELDS,
     TEXT_LIMITS,
     normalize_sku,
+    validate_new_sku,
     validate_reorder_levels,
 )
 
@@ -65,7 +66,8 @@ class ItemImporter(CsvImporter):
     optional_columns = ITEM_EDITABLE_FIELDS
 
     def __init__(self, *, may_change_active: bool) -> None:
-        # Deactivating or reactivating needs the delete permission (see ACTIVATE_PERMISSION).
+        # Deactivating or reactivating an existing item needs the delete permission (see
+        # ACTIVATE_PERMISSION); a new item may start inactive whoever creates it.
         self.may_change_active = may_change_active
 
     def clean_row(self, raw: dict[str, str]) -> ItemRow:
@@ -188,8 +190,10 @@ class ItemImporter(CsvImporter):
     def _new_item(self, sku: str, given: dict, now) -> tuple:
         if "name" not in given:
             raise RowInvalid("name", f"name is required for a new item (SKU {sku}).")
-        if given.get("active") is False and not self.may_change_active:
-            raise RowInvalid("active", "Creating an inactive item needs the admin role.")
+        try:
+            validate_new_sku(sku)
+        except ServiceError as exc:
+            raise RowInvalid("sku", exc.message) from None
         values = {**_DEFAULTS, **given}
         self._check_levels(values)
         return (sku, *(values[f] for f in ITEM_EDITABLE_FIELDS), now, now)
@@ -219,7 +223,8 @@ def import_items_csv(
     """Upsert items from a CSV stream; see `inventory_project.csv_import.import_csv`.
 
     `performed_by` None is a trusted operator (a management command); an API or admin user may
-    (de)activate items only if their role may (`ACTIVATE_PERMISSION`).
+    (de)activate existing items only if their role may (`ACTIVATE_PERMISSION`); new items may
+    start inactive (a v20 file's `active=false` rows).
     """
     may_change_active = performed_by is None or role_allows(performed_by, ACTIVATE_PERMISSION)
     importer = ItemImporter(may_change_active=may_change_active)

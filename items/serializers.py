@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from inventory_project.codes import CodeValidator
 from inventory_project.errors import ServiceError
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, SKU_MAX_LENGTH
 
@@ -66,7 +67,11 @@ class ItemWriteSerializer(serializers.Serializer):
 
 class ItemCreateSerializer(ItemWriteSerializer):
     sku = serializers.CharField(
-        max_length=SKU_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
+        max_length=SKU_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        validators=[CodeValidator("SKU")],
     )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
 

@@ -12,7 +12,13 @@ from django.urls import reverse
 
 from forecasting.models import DailyUsage
 from inventory import services as stock_services
-from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
+from inventory.models import (
+    Location,
+    MovementKind,
+    MovementSource,
+    StockMovement,
+    StockRecord,
+)
 from inventory_project import admin_imports
 from items.models import Item
 from tests.conftest import user_with_role
@@ -496,6 +502,39 @@ def test_stock_counts_into_an_inactive_location_are_refused(staff_user_client, i
     response = upload(staff_user_client, STOCK, "sku,location,quantity\nSKU-1001,OLD,2\n")
 
     assert "Location OLD is inactive" in response.content.decode()
+
+
+def test_the_stock_preview_lists_new_locations_and_creates_none(staff_user_client, item):
+    response = upload(staff_user_client, STOCK, "sku,location,quantity\nSKU-1001,SHELF-B,2\n")
+
+    assert response.context["extra"] == [("Created locations", "SHELF-B")]
+    assert '<th scope="row">Created locations</th><td>SHELF-B</td>' in response.content.decode()
+    assert not Location.objects.exists()
+
+
+def test_confirming_stock_counts_at_new_locations_creates_them_and_says_so(
+    staff_user_client, staff_user, item
+):
+    token = token_of(
+        upload(
+            staff_user_client,
+            STOCK,
+            "sku,location,quantity\nSKU-1001,SHELF-B,2\nSKU-1001,SHELF-A,1\n",
+            filename="count.csv",
+        )
+    )
+
+    response = confirm(staff_user_client, STOCK, token)
+
+    assert messages_of(response) == [
+        (
+            "success",
+            "Imported count.csv: 2 rows, 2 inserted, 0 updated, 0 unchanged; "
+            "created locations: SHELF-A, SHELF-B.",
+        )
+    ]
+    entry = LogEntry.objects.get_for_object(Location.objects.get(code="SHELF-A")).get()
+    assert (entry.actor, entry.additional_data) == (staff_user, {"via": "admin"})
 
 
 # --- the usage admin ------------------------------------------------------------------------

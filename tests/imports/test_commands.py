@@ -106,7 +106,8 @@ def test_dry_run_writes_nothing(db, tmp_path):
     assert "DRY RUN: nothing written" in out
 
 
-def test_atomic_with_a_bad_row_writes_nothing_and_fails(item, location, tmp_path):
+def test_atomic_with_a_bad_row_writes_nothing_and_fails(item, location, tmp_path, settings):
+    settings.IMPORT_CREATE_LOCATIONS = False  # so that an unknown location is a bad row
     path = write_csv(tmp_path, "sku,location,quantity\nSKU-1001,WALK-IN,5\nSKU-1001,NOWHERE,1\n")
 
     out, err, message = run_failing("import_inventory", path, atomic=True)

@@ -113,13 +113,28 @@ def test_staff_may_not_reactivate_an_item_by_import(staff_client, world):
     assert db_state() == before
 
 
-def test_staff_may_not_create_an_inactive_item_by_import(staff_client, world):
-    before = db_state()
-
+def test_staff_may_create_an_item_that_starts_inactive_by_import(staff_client, world):
     body = post_csv(staff_client, ITEMS_IMPORT, "sku,name,active\nNEW-1,Tea,false\n").json()
 
-    assert row_errors(body) == [(2, "active", "Creating an inactive item needs the admin role.")]
-    assert db_state() == before
+    assert body["errors"] == []
+    assert counts(body)["inserted"] == 1
+    assert Item.objects.get(sku="NEW-1").active is False
+
+
+def test_staff_may_import_a_v20_items_file_with_inactive_rows(staff_client, world):
+    text = (
+        "sku,name,category,uom,reorder_min,reorder_max,par_level,active\n"
+        "V20-1,Saffron,Spices,g,0,0,5,false\n"
+        "V20-2,Cumin,Spices,g,0,0,5,true\n"
+    )
+
+    body = post_csv(staff_client, ITEMS_IMPORT, text).json()
+
+    assert (body["errors"], counts(body)["inserted"]) == ([], 2)
+    assert dict(Item.objects.filter(sku__startswith="V20-").values_list("sku", "active")) == {
+        "V20-1": False,
+        "V20-2": True,
+    }
 
 
 def test_staff_may_import_a_file_whose_active_column_changes_nothing(staff_client, world):

@@ -223,6 +223,7 @@ def test_errors_found_in_the_database_and_in_the_file_are_listed_by_line(
     api_client, world, settings
 ):
     settings.IMPORT_BATCH_SIZE = 3
+    settings.IMPORT_CREATE_LOCATIONS = False  # so that an unknown location is a bad row
     text = (
         "sku,location,quantity,lot\n"
         "NOPE,WALK-IN,1,\n"  # 2: unknown SKU, found when its batch is written

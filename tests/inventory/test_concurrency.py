@@ -4,15 +4,18 @@ These need real row locks and concurrent connections, so they run on PostgreSQL 
 worker thread opens its own database connection and closes it when done.
 """
 
+import io
 import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 
 from inventory import services
-from inventory.models import MovementKind, StockMovement, StockRecord
+from inventory.imports import import_stock_counts_csv
+from inventory.models import Location, MovementKind, StockMovement, StockRecord
 from inventory_project.errors import ServiceError
 from items.models import Item
 from items.services import item_create
@@ -153,3 +156,22 @@ def test_concurrent_creates_of_one_sku_make_one_item_and_conflicts_for_the_rest(
 
     assert Counter(results) == {"ok": 1, "duplicate_sku": 19}
     assert Item.objects.filter(sku="SKU-TWIN").count() == 1
+
+
+def test_concurrent_imports_creating_one_new_location_make_it_once_and_all_succeed(item):
+    reports = {}
+
+    def import_lot(i: int) -> None:
+        text = f"sku,location,quantity,lot\nSKU-RACE,NEW-SHELF,1,L{i}\nSKU-RACE,OTHER-{i},1,\n"
+        reports[i] = import_stock_counts_csv(csv_file=io.BytesIO(text.encode()))
+
+    results = run_together(8, import_lot)
+
+    assert Counter(results) == {"ok": 8}
+    assert all(report.error_count == 0 for report in reports.values())
+    location = Location.objects.get(code="NEW-SHELF")
+    creators = [r for r in reports.values() if "NEW-SHELF" in r.extra["created_locations"]]
+    assert len(creators) == 1
+    assert StockRecord.objects.filter(location=location).count() == 8
+    assert LogEntry.objects.get_for_object(location).count() == 1
+    assert_ledger_balances()

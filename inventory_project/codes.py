@@ -1,0 +1,64 @@
+"""The rule every code that names a thing obeys (a SKU, a location code).
+
+Codes travel as URL path segments, CSV cells and admin labels, so a code must look like what it
+is: no `/`, not `.` or `..` (a URL would resolve them away), and no character that does not show
+or that moves text around it — controls, zero-width and bidi formatting characters, line and
+paragraph separators, private-use and unassigned code points. A code that broke the rule could
+be stored twice under names that look alike, or hide what it says in a report.
+
+Codes stored before the rule existed stay as they are: the rule is checked where a code is
+created, never where one is looked up.
+"""
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+
+# Cc: C0 and C1 controls; Cf: format (zero-width space and joiners, bidi overrides and isolates,
+# the BOM, the soft hyphen); Zl, Zp: line and paragraph separators; Co: private use;
+# Cn: unassigned; Cs: lone surrogates (JSON can carry them, UTF-8 cannot store them).
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"})
+RESERVED_CODES = frozenset({".", ".."})
+
+
+def code_problem(value: str, *, label: str = "code") -> str | None:
+    """Why `value` cannot be a code (a sentence starting with `label`), or None if it can.
+
+    Emptiness and length are the caller's to check: their messages differ per field.
+    """
+    if value in RESERVED_CODES:
+        return f"{label} may not be '.' or '..'."
+    if "/" in value:
+        return f"{label} may not contain '/' or control characters."
+    # isprintable() is False for every refused category (and for spaces other than U+0020,
+    # which are allowed): in C, so the usual code costs one call.
+    if not value.isprintable():
+        for char in value:
+            if unicodedata.category(char) in REFUSED_CATEGORIES:
+                return (
+                    f"{label} may not contain invisible or control characters "
+                    f"(U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})."
+                )
+    return None
+
+
+@deconstructible
+class CodeValidator:
+    """`code_problem` as a Django validator, for model and form fields."""
+
+    code = "invalid_code"
+
+    def __init__(self, label: str = "code") -> None:
+        self.label = label
+
+    def __call__(self, value) -> None:
+        problem = code_problem(str(value), label=self.label)
+        if problem:
+            raise ValidationError(problem, code=self.code)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CodeValidator) and other.label == self.label
+
+    def __hash__(self) -> int:
+        return hash((CodeValidator, self.label))
