@@ -80,6 +80,12 @@ class ImportReportSerializer(serializers.Serializer):
     delimiter = serializers.CharField()
     ignored_columns = serializers.ListField(child=serializers.CharField())
     seconds = serializers.FloatField()
+    created_locations = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Stock imports: the location codes the file named that did not exist and "
+        "were created, sorted (a dry run: would be created).",
+    )
 
 
 class ImportAnswerSerializer(serializers.Serializer):
