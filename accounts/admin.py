@@ -1,7 +1,8 @@
 """Users in the Django admin: Django's own user admin, adapted to the e-mail login.
 
-The e-mail address is the login and is stored in lower case, so two accounts can never differ only
-by case. Roles are the groups admin/staff/viewer (see `accounts.roles`), given in the groups field.
+The e-mail address is the login and is stored in lower case, and no two accounts may have
+addresses that look alike (`accounts.emails`). Roles are the groups admin/staff/viewer (see
+`accounts.roles`), given in the groups field.
 """
 
 from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
@@ -12,8 +13,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.db.models import Q
 
+from accounts.emails import email_key, normalize_email
 from accounts.models import User
+from accounts.services import EMAIL_TAKEN
 from inventory_project.admin_helpers import AuditHistoryAdminMixin
 
 # The demo sign-ins (admin@local, ...) use the single-label domain "local", which Django's e-mail
@@ -26,13 +30,13 @@ class LoginEmailField(forms.EmailField):
 
 
 class EmailLoginFormMixin:
-    """The e-mail login: stored in lower case, unique regardless of case."""
+    """The e-mail login: stored normalized, unique regardless of case and look-alike letters."""
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data.get("email", "")).lower()
-        taken = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError("A user with this e-mail address already exists.", code="unique")
+        email = normalize_email(self.cleaned_data.get("email", ""))
+        same = Q(email_key=email_key(email)) | Q(email__iexact=email)
+        if User.objects.filter(same).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(EMAIL_TAKEN, code="unique")
         return email
 
     def _get_validation_exclusions(self):

@@ -25,7 +25,12 @@ from accounts.serializers import (
     RefreshSerializer,
     UserSerializer,
 )
-from accounts.tokens import RefreshToken, RotatingTokenRefreshSerializer, tokens_for_user
+from accounts.tokens import (
+    RefreshToken,
+    RotatingTokenRefreshSerializer,
+    TokenNotValid,
+    tokens_for_user,
+)
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import MessageEnvelopeSerializer, envelope, errors
 from inventory_project.errors import ServiceError
@@ -98,10 +103,10 @@ def _refresh_owner(raw: str):
         token = RefreshToken(raw)
         user = get_user_model().objects.get(pk=token[jwt_settings.USER_ID_CLAIM])
     except (TokenError, KeyError, ValueError, ObjectDoesNotExist):
-        raise exceptions.AuthenticationFailed("Token is invalid or expired") from None
+        raise TokenNotValid() from None
     claim = token.get(jwt_settings.REVOKE_TOKEN_CLAIM)
     if not user.is_active or claim != get_md5_hash_password(user.password):
-        raise exceptions.AuthenticationFailed("Token is invalid or expired")
+        raise TokenNotValid()
     return user
 
 
@@ -118,10 +123,8 @@ class RefreshApi(PublicApiView):
         serializer = RotatingTokenRefreshSerializer(data={"refresh": raw})
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise exceptions.AuthenticationFailed(str(exc)) from None
-        except (exceptions.ValidationError, ObjectDoesNotExist):
-            raise exceptions.AuthenticationFailed("Token is invalid or expired") from None
+        except (TokenError, exceptions.ValidationError, ObjectDoesNotExist):
+            raise TokenNotValid() from None
         return success_response(
             {
                 "token": serializer.validated_data["access"],
@@ -143,8 +146,8 @@ class LogoutApi(PublicApiView):
         serializer.is_valid(raise_exception=True)
         try:
             RefreshToken(serializer.validated_data["refresh"]).blacklist()
-        except TokenError as exc:
-            raise exceptions.AuthenticationFailed(str(exc)) from None
+        except TokenError:
+            raise TokenNotValid() from None
         return success_response(None, message="Logged out")
 
 

@@ -59,10 +59,11 @@ class AccountsConfig(AppConfig):
         from inventory_project import audit
 
         # The audit trail: every change of a user and of its roles (groups). A new password
-        # shows as changed, never its hash; signing in (last_login) is not a change of the user.
+        # shows as changed, never its hash; signing in (last_login) is not a change of the user,
+        # and the e-mail key only follows the address.
         audit.register(
             User,
-            exclude=["last_login"],
+            exclude=["last_login", "email_key"],
             mask_fields=["password"],
             m2m_fields={"groups", "user_permissions"},
         )

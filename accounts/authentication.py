@@ -6,6 +6,9 @@ is most of the cost of serving a cached response. Here the facts those checks ne
 superuser, role, a hash of the password hash) are kept in the cache for `AUTH_CACHE_SECONDS`,
 and dropped at once whenever the user or its groups change (signals in `accounts.apps`), so a
 deactivation, a role change or a new password takes effect on the next request.
+
+A token that cannot be used (malformed, tampered, expired, of the wrong kind, revoked by a new
+password, of a deleted user) answers `TokenNotValid`; an inactive user's token `user_inactive`.
 """
 
 import logging
@@ -15,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -22,6 +26,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.roles import Role
 from accounts.selectors import user_role
+from accounts.tokens import TokenNotValid
 from inventory_project.cache import guarded
 
 logger = logging.getLogger(__name__)
@@ -84,14 +89,44 @@ def _user_from(user_id, state: dict):
     return user
 
 
+# simplejwt's refusals of a token that stands for nobody (any more).
+_TOKEN_REFUSALS = ("user_not_found", "password_changed")
+USER_INACTIVE = "This account is inactive."
+
+
+def _code_of(exc: AuthenticationFailed) -> str:
+    # simplejwt's exceptions carry their code inside a dict detail.
+    detail = exc.detail
+    return str(detail.get("code", "")) if isinstance(detail, dict) else str(exc.get_codes())
+
+
 class CachedUserJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        try:
+            return super().get_validated_token(raw_token)
+        except InvalidToken:
+            raise TokenNotValid() from None
+
     def get_user(self, validated_token):
+        try:
+            return self._user_of(validated_token)
+        except InvalidToken:
+            raise TokenNotValid() from None
+        except AuthenticationFailed as exc:
+            code = _code_of(exc)
+            if code in _TOKEN_REFUSALS:
+                raise TokenNotValid() from None
+            if code == "user_inactive":
+                raise exceptions.AuthenticationFailed(USER_INACTIVE, code=code) from None
+            raise
+
+    def _user_of(self, validated_token):
         if not settings.AUTH_CACHE_SECONDS:
             return super().get_user(validated_token)
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError:
-            raise InvalidToken("Token contained no recognizable user identification") from None
+            raise TokenNotValid() from None
         # A cache that is away (or backing off) means: ask the database.
         state = guarded("auth state", lambda: cache.get(_key(user_id)))
         if state is None:
@@ -102,11 +137,9 @@ class CachedUserJWTAuthentication(JWTAuthentication):
             )
             return user
         if not state["is_active"]:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
+            raise AuthenticationFailed(code="user_inactive")
         if validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != state["password_md5"]:
-            raise AuthenticationFailed(
-                "The user's password has been changed.", code="password_changed"
-            )
+            raise TokenNotValid()
         return _user_from(user_id, state)
 
 

@@ -8,15 +8,18 @@ What each may do comes from the roles table (`accounts.roles`), given through th
 services, so the demo users can do exactly what real users of their role can. Their weak
 passwords are the documented exception to password validation. Ensuring them again puts the
 users back in that state (password, role, active) and leaves what is already right untouched,
-so their sessions and tokens survive.
+so their sessions and tokens survive. An account whose address only looks like a demo address
+is never taken for the demo user: ensuring is refused instead.
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from accounts.emails import normalize_email
 from accounts.roles import Role
-from accounts.services import user_create, user_set_password, user_set_role
+from accounts.services import EMAIL_TAKEN, user_create, user_set_password, user_set_role
+from inventory_project.errors import ConflictError
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,14 @@ DEMO_USERS = (
 def ensure_demo_user(demo: DemoUser) -> str:
     """Create the demo user or reset it to its demo state: "created", "updated" or "unchanged"."""
     user_model = get_user_model()
-    user = user_model.objects.filter(email__iexact=demo.email).first()
+    try:
+        user = user_model.objects.get_by_email(demo.email)
+    except user_model.DoesNotExist:
+        user = None
+    if user is not None and normalize_email(user.email) != demo.email:
+        # Not the demo user: someone's account whose address looks like it. Giving it the demo
+        # password and role would hand that account to anyone who reads README.
+        raise ConflictError(f"{EMAIL_TAKEN} ({user.email})", code="email_taken", field="email")
     if user is None:
         user = user_create(
             email=demo.email,

@@ -8,7 +8,6 @@ limits fail open and log it: an outage of Redis must not become an outage of the
 """
 
 import contextlib
-import hashlib
 import ipaddress
 import math
 import time
@@ -20,6 +19,7 @@ from django_ratelimit.core import get_usage
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from accounts.emails import email_key
 from accounts.tokens import AccessToken
 from inventory_project.api.exceptions import failure_body
 from inventory_project.cache import guarded
@@ -223,7 +223,8 @@ def _counted_attempts(request) -> dict[str, list[str]]:
 # --- password reset and change -------------------------------------------------------------
 # Unlike failed logins, every request counts, and it counts before anything is done: a request
 # over the limit sends no mail, checks no token and changes no password. Fixed windows of
-# PASSWORD_RATE_LIMIT_WINDOW_MIN; e-mail addresses are hashed so no address sits in the cache.
+# PASSWORD_RATE_LIMIT_WINDOW_MIN; e-mail addresses count by their hashed key (`accounts.emails`),
+# so no address sits in the cache.
 
 
 def _count_attempt(counters: list[tuple[str, int]]) -> dict | None:
@@ -253,7 +254,9 @@ def _count_attempt(counters: list[tuple[str, int]]) -> dict | None:
 
 
 def _email_key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    # The identity the user lookup uses too (`User.objects.get_by_email`): every spelling of an
+    # address that could reach an account counts on that account's counter. A hash already.
+    return email_key(email)
 
 
 def password_reset_request_attempt(request, email: str) -> dict | None:

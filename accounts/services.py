@@ -9,20 +9,22 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.emails import normalize_email
 from accounts.roles import ROLE_ORDER, ROLE_PERMISSIONS, Role
-from inventory_project.errors import ServiceError
+from inventory_project.errors import ConflictError, ServiceError
 
 logger = logging.getLogger(__name__)
 
 INVALID_RESET_TOKEN = "The password reset link is invalid, already used or expired."
 WRONG_CURRENT_PASSWORD = "The current password is wrong."
+EMAIL_TAKEN = "A user with this e-mail address, or one that looks like it, already exists."
 
 
 def sync_role_groups(*, group_model=Group, permission_model=Permission, strict=True) -> None:
@@ -95,13 +97,21 @@ def user_create(
     role: Role | str = Role.VIEWER,
     check_password_strength: bool = True,
 ):
-    """Create a user with a role. The password is checked by Django's validators unless told."""
+    """Create a user with a role. The password is checked by Django's validators unless told.
+
+    An address that is, or looks like, one of an existing user (`accounts.emails`) is refused
+    (409 `email_taken`): the unique e-mail key decides, so two creations at once cannot both win.
+    """
     user_model = get_user_model()
-    user = user_model(email=user_model.objects.normalize_email(email).lower(), name=name)
+    user = user_model(email=normalize_email(email), name=name)
     if check_password_strength:
         _check_strength(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ConflictError(EMAIL_TAKEN, code="email_taken", field="email") from None
     user_set_role(user=user, role=role)
     return user
 
@@ -161,11 +171,15 @@ def password_reset_request(*, email: str) -> Callable[[], bool]:
     """
     user_model = get_user_model()
     address = email.strip()
-    user = user_model.objects.filter(email__iexact=address, is_active=True).first()
-    if user is not None and not user.has_usable_password():
+    try:
+        user = user_model.objects.get_by_email(address)
+    except user_model.DoesNotExist:
+        user = None
+    if user is not None and not (user.is_active and user.has_usable_password()):
         user = None
     message = _password_reset_message(
-        user=user or user_model(email=address.lower()), email=user.email if user else address
+        user=user or user_model(email=normalize_email(address)),
+        email=user.email if user else address,
     )
     if user is None:
         return lambda: False

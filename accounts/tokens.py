@@ -4,7 +4,12 @@ Key rotation: tokens are always signed with the current key (`SIMPLE_JWT["SIGNIN
 `JWT_SECRET`). While `JWT_SECRET_PREVIOUS` is set, a token whose signature fails with the current
 key is checked once more with the previous one, so tokens issued before the rotation keep working
 until they expire; emptying `JWT_SECRET_PREVIOUS` refuses them. Every door that reads a token
-(API authentication, refresh, logout, the rate limiter) uses the classes of this module.
+(API authentication, refresh, logout, the rate limiter) uses the classes of this module, and every
+refusal of a token answers `TokenNotValid`: one sentence, code `token_not_valid`.
+
+A refresh token works once. Refreshing blacklists it by inserting its `BlacklistedToken` row, in
+the transaction that mints the new pair; the row's unique constraint lets exactly one of several
+simultaneous refreshes of one token win, and the others are refused.
 
 simplejwt builds its one `TokenBackend` when it is first imported and offers no setting to swap
 it, so these token classes bring their own backend, built from the settings of the moment.
@@ -12,13 +17,32 @@ it, so these token classes bring their own backend, built from the settings of t
 
 import jwt
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
 from rest_framework_simplejwt import settings as simplejwt_settings
 from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.backends import TokenBackend
-from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
+from rest_framework_simplejwt.exceptions import (
+    TokenBackendError,
+    TokenBackendExpiredToken,
+    TokenError,
+)
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.selectors import user_role
+
+
+class TokenNotValid(exceptions.AuthenticationFailed):
+    """A 401 for any token that cannot be used: malformed, tampered, expired, revoked or spent.
+
+    simplejwt's own refusals carry jargon ("Given token not valid for any token type") and a
+    nested dict of messages; callers get one sentence and the stable code (simplejwt's) instead.
+    """
+
+    default_detail = "The token is invalid or expired; sign in again."
+    default_code = "token_not_valid"
 
 
 class RotatingTokenBackend(TokenBackend):
@@ -89,11 +113,34 @@ class RefreshToken(_RotatingKeys, tokens.RefreshToken):
 
     access_token_class = AccessToken
 
+    def blacklist(self) -> BlacklistedToken:
+        """Blacklist this token; `TokenError` if it already is, even by a call running now.
+
+        simplejwt's `get_or_create` lets each of several simultaneous calls find or make the
+        row and carry on; a plain insert under the row's unique constraint lets one succeed
+        (the others wait for it, then fail).
+        """
+        self.outstand()
+        outstanding = OutstandingToken.objects.get(jti=self.payload[jwt_settings.JTI_CLAIM])
+        try:
+            with transaction.atomic():
+                return BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError:
+            raise TokenError("Token is blacklisted") from None
+
 
 class RotatingTokenRefreshSerializer(TokenRefreshSerializer):
-    """simplejwt's refresh, reading the refresh token with our keys and signing new ones."""
+    """simplejwt's refresh, reading the refresh token with our keys and signing new ones.
+
+    The old token is blacklisted and the new one recorded in one transaction, so a refresh
+    that fails half-way leaves the old token usable and mints nothing.
+    """
 
     token_class = RefreshToken
+
+    def validate(self, attrs: dict) -> dict:
+        with transaction.atomic():
+            return super().validate(attrs)
 
 
 def tokens_for_user(user) -> RefreshToken:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo_users import DEMO_USERS, ensure_demo_user
+from inventory_project.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -29,7 +30,10 @@ class Command(BaseCommand):
                 "Refusing to create demo users with known passwords while DEBUG is off. "
                 "On a staging host, run again with --force."
             )
-        with transaction.atomic():
-            statuses = [ensure_demo_user(demo) for demo in DEMO_USERS]
+        try:
+            with transaction.atomic():
+                statuses = [ensure_demo_user(demo) for demo in DEMO_USERS]
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
         for demo, status in zip(DEMO_USERS, statuses, strict=True):
             self.stdout.write(f"{demo.email} / {demo.password} ({demo.role.value}): {status}")
