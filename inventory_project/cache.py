@@ -1,19 +1,23 @@
 """Response caching that degrades gracefully, invalidated by generations of named groups.
 
-Cached reads store the rendered response bytes, so a hit costs one cache round trip and no
-serialization. Each cached response belongs to groups ("items", "stock"); every group has a
-generation number in the cache, and a value is stored together with the generations it was
-built under. A write bumps the generations of the groups it changes, at once and again after its
-transaction commits. A reader fetches the value and the current generations in one `get_many`
-and serves the value only if they match, so nothing built from rows read before a commit can be
-served after it, whoever stores it when. No key scans (Redis KEYS) anywhere.
+Cached reads store the rendered response bytes, so a hit costs one cache round trip, one
+single-row-per-group database read and no serialization. Each cached response belongs to groups
+("items", "stock"); every group has a generation in two halves, a number in the cache and a
+number in the database (`CacheGeneration`), and a value is stored together with the generations
+it was built under. A write bumps the cache's half of the groups it changes, at once and again
+after its transaction commits. A reader fetches the value and the cache's halves in one
+`get_many`, reads the database's halves, and serves the value only if all match, so nothing
+built from rows read before a commit can be served after it, whoever stores it when. No key
+scans (Redis KEYS) anywhere.
 
-If the cache fails (Redis gone), reads fall through to the database and writes carry on; after a
-failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one short
-timeout, not one per request. When it answers again, this process first replays the generation
-bumps it could not make. Every other use of the cache on a request's path (rate-limit counters,
-callers' cached state) goes through `guarded`, so it shares that back-off: a Redis that hangs
-costs the first request its timeouts and the next ones nothing.
+If the cache fails (Redis gone or hanging), reads fall through to the database and writes carry
+on; after a failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one
+short timeout, not one per request. A write that cannot bump the cache's half bumps the
+database's half instead, in its own transaction: when Redis answers again, every worker on every
+host sees the change, though none but the writer saw the failure, and though a frozen Redis
+may still carry out commands sent to it before it stopped. Every other use of the cache on a
+request's path (rate-limit counters, callers' cached state) goes through `guarded`, so it shares
+that back-off: a Redis that hangs costs the first request its timeouts and the next ones nothing.
 """
 
 import logging
@@ -26,11 +30,13 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.http import HttpResponse
 
 from inventory_project import metrics
 from inventory_project.api.renderers import dumps
+from inventory_project.models import CacheGeneration
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +48,6 @@ BYPASS = "BYPASS"
 # Hits and misses of this process, by key prefix (the part before the first ":").
 _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0})
 _unavailable_until = 0.0
-# Groups whose generation could not be bumped while the cache was away.
-_pending_bumps: set[str] = set()
 
 
 def _generation_key(group: str) -> str:
@@ -71,17 +75,29 @@ def _bump(groups: set[str]) -> None:
             cache.incr(key)
 
 
+def _bump_in_database(groups: set[str]) -> None:
+    """Bump the database's half of each group's generation (in the caller's transaction)."""
+    for group in sorted(groups):  # one order for every writer: no deadlock between two of them
+        CacheGeneration.objects.get_or_create(group=group)
+        CacheGeneration.objects.filter(group=group).update(value=F("value") + 1)
+
+
+def _database_generations(groups: list[str]) -> tuple[int, ...]:
+    # On every cached read, so plain SQL: the ORM would cost more than the query itself.
+    table = connection.ops.quote_name(CacheGeneration._meta.db_table)
+    group = connection.ops.quote_name("group")
+    placeholders = ", ".join(["%s"] * len(groups))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {group}, value FROM {table} WHERE {group} IN ({placeholders})",  # noqa: S608
+            groups,
+        )
+        stored = dict(cursor.fetchall())
+    return tuple(stored.get(name, 0) for name in groups)
+
+
 def _available() -> bool:
-    if time.monotonic() < _unavailable_until:
-        return False
-    if _pending_bumps:
-        try:
-            _bump(_pending_bumps)
-        except Exception:
-            _failed("invalidate")
-            return False
-        _pending_bumps.clear()
-    return True
+    return time.monotonic() >= _unavailable_until
 
 
 T = TypeVar("T")
@@ -103,21 +119,21 @@ def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) 
 
 
 def _invalidate_now(groups: set[str]) -> None:
-    if not _available():
-        _pending_bumps.update(groups)
-        return
-    try:
-        _bump(groups)
-    except Exception:
-        _pending_bumps.update(groups)
-        _failed("invalidate")
+    if _available():
+        try:
+            _bump(groups)
+            return
+        except Exception:
+            _failed("invalidate")
+    _bump_in_database(groups)
 
 
 def invalidate(*, groups: Iterable[str]) -> None:
     """Make every cached response of `groups` stale, now and again when the transaction commits."""
     stale = set(groups)
     _invalidate_now(stale)
-    transaction.on_commit(lambda: _invalidate_now(stale))
+    # After the commit the write stands: a failure to invalidate then is logged, never raised.
+    transaction.on_commit(lambda: _invalidate_now(stale), robust=True)
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,13 @@ class CachedEnvelope:
     def _generation_keys(self) -> list[str]:
         return [_generation_key(group) for group in sorted(self.groups)]
 
+    def _generations(self, found: dict) -> tuple | None:
+        """Both halves of the groups' generations, or None if the cache lost one of its own."""
+        in_cache = tuple(found.get(key) for key in self._generation_keys)
+        if None in in_cache:
+            return None
+        return in_cache + _database_generations(sorted(self.groups))
+
     def _read(self) -> tuple[bytes | None, tuple | None]:
         """The stored body if still current, and the current generations (None: no cache)."""
         if not _available():
@@ -156,8 +179,8 @@ class CachedEnvelope:
         except Exception:
             _failed("get")
             return None, None
-        generations = tuple(found.get(key) for key in self._generation_keys)
-        if None in generations:
+        generations = self._generations(found)
+        if generations is None:
             return None, None
         stored = found.get(self.key)
         if stored is not None and stored[0] == generations:
@@ -235,10 +258,9 @@ def statistics() -> dict:
 
 
 def reset_state() -> None:
-    """Forget failures and pending bumps (after reconfiguring the cache, and between tests)."""
+    """Forget failures and counts (after reconfiguring the cache, and between tests)."""
     global _unavailable_until
     _unavailable_until = 0.0
-    _pending_bumps.clear()
     _counts.clear()
 
 

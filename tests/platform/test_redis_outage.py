@@ -1,7 +1,9 @@
 """A Redis that stops in the middle of work: requests keep succeeding from the database, and
 the cache comes back by itself when Redis does. Runs a private redis-server of its own."""
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -93,6 +95,32 @@ def test_the_api_survives_redis_stopping_and_uses_it_again_when_it_returns(
     assert first_back["X-Cache"] == "MISS"
     assert second_back["X-Cache"] == "HIT"
     assert "SKU-DOWN" in _names(second_back)
+
+
+def test_a_write_while_redis_hangs_is_never_followed_by_stale_answers_after_the_thaw(
+    api_client, staff_client, item, redis_server
+):
+    detail = f"/api/items/{item.sku}"
+    for path in (detail, "/api/items", "/api/inventory/summary"):
+        api_client.get(path)
+    assert api_client.get(detail)["X-Cache"] == "HIT"
+
+    # Frozen, not stopped: the port accepts connections and nothing answers.
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        renamed = staff_client.patch(detail, {"name": "Renamed while frozen"}, format="json")
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    # The reads come from another worker: it never saw Redis fail, nor the bump this one missed.
+    response_cache.reset_state()
+    names = [api_client.get(detail).json()["data"]["name"] for _ in range(20)]
+    names += [
+        {row["sku"]: row["name"] for row in api_client.get("/api/items").json()["data"]}[item.sku]
+        for _ in range(20)
+    ]
+
+    assert renamed.status_code == 200
+    assert names == ["Renamed while frozen"] * 40
 
 
 class HangingServer:
