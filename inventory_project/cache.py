@@ -1,26 +1,36 @@
 """Response caching that degrades gracefully, invalidated by generations of named groups.
 
-Cached reads store the rendered response bytes, so a hit costs one cache round trip, one
-single-row-per-group database read and no serialization. Each cached response belongs to groups
-("items", "stock"); every group has a generation in two halves, a number in the cache and a
-number in the database (`CacheGeneration`), and a value is stored together with the generations
-it was built under. A write bumps the cache's half of the groups it changes, at once and again
-after its transaction commits. A reader fetches the value and the cache's halves in one
-`get_many`, reads the database's halves, and serves the value only if all match, so nothing
-built from rows read before a commit can be served after it, whoever stores it when. No key
-scans (Redis KEYS) anywhere.
+Cached reads store the rendered response bytes, so a hit costs one cache round trip and no
+serialization. Each cached response belongs to groups ("items", "stock"); every group has a
+generation in two halves, a number in the cache and a number in the database
+(`CacheGeneration`), and a value is stored together with the generations it was built under. A
+write bumps the cache's half of the groups it changes, at once and again after its transaction
+commits. A reader fetches the value and the cache's halves in one `get_many`, takes the
+database's halves from this process's copy of them, and serves the value only if all match, so
+nothing built from rows read before a commit can be served after it, whoever stores it when. No
+key scans (Redis KEYS) anywhere.
 
 If the cache fails (Redis gone or hanging), reads fall through to the database and writes carry
-on; after a failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one
-short timeout, not one per request. A write that cannot bump the cache's half bumps the
-database's half instead, in its own transaction: when Redis answers again, every worker on every
-host sees the change, though none but the writer saw the failure, and though a frozen Redis
-may still carry out commands sent to it before it stopped. Every other use of the cache on a
-request's path (rate-limit counters, callers' cached state) goes through `guarded`, so it shares
-that back-off: a Redis that hangs costs the first request its timeouts and the next ones nothing.
+on; after a failure reads leave the cache alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs
+one short timeout, not one per request. A write always tries to bump the cache's half (a Redis
+that hangs costs each write its socket timeout, twice); when that fails it bumps the database's
+half instead, in the write's transaction and again after it, so when Redis answers again every
+worker on every host sees the change, though only the writer saw the failure.
+
+A worker re-reads the database's halves (one query for all groups) when its copy is older than
+the cache's socket timeout, and after any failure of its own. That is enough to never serve a
+stale answer after a hang: a bump fails only after Redis has been silent for a whole socket
+timeout, and a worker takes its copy only after Redis has answered it, so a copy taken before
+that silence is due by the time the worker reads again, and one taken after it already holds the
+bump. A busy worker's hits cost no query.
+
+Every other use of the cache on a request's path (rate-limit counters, callers' cached state)
+goes through `guarded`, so it shares that back-off: a Redis that hangs costs the first request
+its timeouts and the next ones nothing.
 """
 
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -48,6 +58,8 @@ BYPASS = "BYPASS"
 # Hits and misses of this process, by key prefix (the part before the first ":").
 _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0})
 _unavailable_until = 0.0
+# This process's copy of the database's halves: (monotonic time read, {group: value}).
+_database_halves: tuple[float, dict[str, int]] | None = None
 
 
 def _generation_key(group: str) -> str:
@@ -55,7 +67,8 @@ def _generation_key(group: str) -> str:
 
 
 def _failed(operation: str) -> None:
-    global _unavailable_until
+    global _unavailable_until, _database_halves
+    _database_halves = None  # another worker's write may have missed Redis too
     _unavailable_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
     logger.warning(
         "Cache %s failed; serving from the database for %ss",
@@ -83,17 +96,26 @@ def _bump_in_database(groups: set[str]) -> None:
 
 
 def _database_generations(groups: list[str]) -> tuple[int, ...]:
-    # On every cached read, so plain SQL: the ORM would cost more than the query itself.
-    table = connection.ops.quote_name(CacheGeneration._meta.db_table)
-    group = connection.ops.quote_name("group")
-    placeholders = ", ".join(["%s"] * len(groups))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {group}, value FROM {table} WHERE {group} IN ({placeholders})",  # noqa: S608
-            groups,
-        )
-        stored = dict(cursor.fetchall())
+    global _database_halves
+    now = time.monotonic()
+    if _database_halves is None or now - _database_halves[0] >= _recheck_seconds():
+        # Plain SQL for the whole (tiny) table: the ORM would cost more than the query itself.
+        table = connection.ops.quote_name(CacheGeneration._meta.db_table)
+        group = connection.ops.quote_name("group")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {group}, value FROM {table}")  # noqa: S608
+            _database_halves = (now, dict(cursor.fetchall()))
+    stored = _database_halves[1]
     return tuple(stored.get(name, 0) for name in groups)
+
+
+def _recheck_seconds() -> float:
+    """How long a copy of the database's halves may be used: no longer than a failed bump takes.
+
+    An in-process cache has no socket and never fails a bump, so its database halves never move.
+    """
+    timeout = settings.CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT")
+    return math.inf if timeout is None else float(timeout)
 
 
 def _available() -> bool:
@@ -119,13 +141,13 @@ def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) 
 
 
 def _invalidate_now(groups: set[str]) -> None:
-    if _available():
-        try:
-            _bump(groups)
-            return
-        except Exception:
-            _failed("invalidate")
-    _bump_in_database(groups)
+    # Tried even while reads are backing off: a bump left to the database's half while Redis
+    # answers again would outdate other workers' values only once their copy of that half is due.
+    try:
+        _bump(groups)
+    except Exception:
+        _failed("invalidate")
+        _bump_in_database(groups)
 
 
 def invalidate(*, groups: Iterable[str]) -> None:
@@ -259,8 +281,9 @@ def statistics() -> dict:
 
 def reset_state() -> None:
     """Forget failures and counts (after reconfiguring the cache, and between tests)."""
-    global _unavailable_until
+    global _unavailable_until, _database_halves
     _unavailable_until = 0.0
+    _database_halves = None
     _counts.clear()
 
 
