@@ -5,7 +5,14 @@ import os
 import shutil
 import tempfile
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Loopback unless told otherwise: the buffering proxy in front (nginx, docs/deployment.md) must be
+# the only way in. Sync workers serve one connection each, so a client that sends its request or
+# reads its answer slowly holds a whole worker; eight such clients reached directly stall every
+# worker of a host. nginx reads the whole request and takes the whole answer before a worker sees
+# or waits on them. GUNICORN_BIND (e.g. unix:/run/inventory/web.sock) says where to listen
+# instead; PORT alone, set by platforms whose router forwards to it, listens on every interface.
+port = os.environ.get("PORT", "")
+bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{port}" if port else "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A million-row CSV import takes about a minute on two cores; a worker killed mid-import loses

@@ -2,21 +2,35 @@
 
 Cached reads store the rendered response bytes, so a hit costs one cache round trip and no
 serialization. Each cached response belongs to groups ("items", "stock"); every group has a
-generation number in the cache, and a value is stored together with the generations it was
-built under. A write bumps the generations of the groups it changes, at once and again after its
-transaction commits. A reader fetches the value and the current generations in one `get_many`
-and serves the value only if they match, so nothing built from rows read before a commit can be
-served after it, whoever stores it when. No key scans (Redis KEYS) anywhere.
+generation in two halves, a number in the cache and a number in the database
+(`CacheGeneration`), and a value is stored together with the generations it was built under. A
+write bumps the cache's half of the groups it changes, at once and again after its transaction
+commits. A reader fetches the value and the cache's halves in one `get_many`, takes the
+database's halves from this process's copy of them, and serves the value only if all match, so
+nothing built from rows read before a commit can be served after it, whoever stores it when. No
+key scans (Redis KEYS) anywhere.
 
-If the cache fails (Redis gone), reads fall through to the database and writes carry on; after a
-failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one short
-timeout, not one per request. When it answers again, this process first replays the generation
-bumps it could not make. Every other use of the cache on a request's path (rate-limit counters,
-callers' cached state) goes through `guarded`, so it shares that back-off: a Redis that hangs
-costs the first request its timeouts and the next ones nothing.
+If the cache fails (Redis gone or hanging), reads fall through to the database and writes carry
+on; after a failure reads leave the cache alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs
+one short timeout, not one per request. A write always tries to bump the cache's half (a Redis
+that hangs costs each write its socket timeout, twice); when that fails it bumps the database's
+half instead, in the write's transaction and again after it, so when Redis answers again every
+worker on every host sees the change, though only the writer saw the failure.
+
+A worker re-reads the database's halves (one query for all groups) when its copy is older than
+the cache's socket timeout, and after any failure of its own. That is enough to never serve a
+stale answer after a hang: a bump fails only after Redis has been silent for a whole socket
+timeout, and a worker takes its copy only after Redis has answered it, so a copy taken before
+that silence is due by the time the worker reads again, and one taken after it already holds the
+bump. A busy worker's hits cost no query.
+
+Every other use of the cache on a request's path (rate-limit counters, callers' cached state)
+goes through `guarded`, so it shares that back-off: a Redis that hangs costs the first request
+its timeouts and the next ones nothing.
 """
 
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -26,11 +40,13 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.http import HttpResponse
 
 from inventory_project import metrics
 from inventory_project.api.renderers import dumps
+from inventory_project.models import CacheGeneration
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +58,8 @@ BYPASS = "BYPASS"
 # Hits and misses of this process, by key prefix (the part before the first ":").
 _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0})
 _unavailable_until = 0.0
-# Groups whose generation could not be bumped while the cache was away.
-_pending_bumps: set[str] = set()
+# This process's copy of the database's halves: (monotonic time read, {group: value}).
+_database_halves: tuple[float, dict[str, int]] | None = None
 
 
 def _generation_key(group: str) -> str:
@@ -51,7 +67,8 @@ def _generation_key(group: str) -> str:
 
 
 def _failed(operation: str) -> None:
-    global _unavailable_until
+    global _unavailable_until, _database_halves
+    _database_halves = None  # another worker's write may have missed Redis too
     _unavailable_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
     logger.warning(
         "Cache %s failed; serving from the database for %ss",
@@ -71,17 +88,38 @@ def _bump(groups: set[str]) -> None:
             cache.incr(key)
 
 
+def _bump_in_database(groups: set[str]) -> None:
+    """Bump the database's half of each group's generation (in the caller's transaction)."""
+    for group in sorted(groups):  # one order for every writer: no deadlock between two of them
+        CacheGeneration.objects.get_or_create(group=group)
+        CacheGeneration.objects.filter(group=group).update(value=F("value") + 1)
+
+
+def _database_generations(groups: list[str]) -> tuple[int, ...]:
+    global _database_halves
+    now = time.monotonic()
+    if _database_halves is None or now - _database_halves[0] >= _recheck_seconds():
+        # Plain SQL for the whole (tiny) table: the ORM would cost more than the query itself.
+        table = connection.ops.quote_name(CacheGeneration._meta.db_table)
+        group = connection.ops.quote_name("group")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {group}, value FROM {table}")  # noqa: S608
+            _database_halves = (now, dict(cursor.fetchall()))
+    stored = _database_halves[1]
+    return tuple(stored.get(name, 0) for name in groups)
+
+
+def _recheck_seconds() -> float:
+    """How long a copy of the database's halves may be used: no longer than a failed bump takes.
+
+    An in-process cache has no socket and never fails a bump, so its database halves never move.
+    """
+    timeout = settings.CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT")
+    return math.inf if timeout is None else float(timeout)
+
+
 def _available() -> bool:
-    if time.monotonic() < _unavailable_until:
-        return False
-    if _pending_bumps:
-        try:
-            _bump(_pending_bumps)
-        except Exception:
-            _failed("invalidate")
-            return False
-        _pending_bumps.clear()
-    return True
+    return time.monotonic() >= _unavailable_until
 
 
 T = TypeVar("T")
@@ -103,21 +141,21 @@ def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) 
 
 
 def _invalidate_now(groups: set[str]) -> None:
-    if not _available():
-        _pending_bumps.update(groups)
-        return
+    # Tried even while reads are backing off: a bump left to the database's half while Redis
+    # answers again would outdate other workers' values only once their copy of that half is due.
     try:
         _bump(groups)
     except Exception:
-        _pending_bumps.update(groups)
         _failed("invalidate")
+        _bump_in_database(groups)
 
 
 def invalidate(*, groups: Iterable[str]) -> None:
     """Make every cached response of `groups` stale, now and again when the transaction commits."""
     stale = set(groups)
     _invalidate_now(stale)
-    transaction.on_commit(lambda: _invalidate_now(stale))
+    # After the commit the write stands: a failure to invalidate then is logged, never raised.
+    transaction.on_commit(lambda: _invalidate_now(stale), robust=True)
 
 
 @dataclass(frozen=True)
@@ -141,6 +179,13 @@ class CachedEnvelope:
     def _generation_keys(self) -> list[str]:
         return [_generation_key(group) for group in sorted(self.groups)]
 
+    def _generations(self, found: dict) -> tuple | None:
+        """Both halves of the groups' generations, or None if the cache lost one of its own."""
+        in_cache = tuple(found.get(key) for key in self._generation_keys)
+        if None in in_cache:
+            return None
+        return in_cache + _database_generations(sorted(self.groups))
+
     def _read(self) -> tuple[bytes | None, tuple | None]:
         """The stored body if still current, and the current generations (None: no cache)."""
         if not _available():
@@ -156,8 +201,8 @@ class CachedEnvelope:
         except Exception:
             _failed("get")
             return None, None
-        generations = tuple(found.get(key) for key in self._generation_keys)
-        if None in generations:
+        generations = self._generations(found)
+        if generations is None:
             return None, None
         stored = found.get(self.key)
         if stored is not None and stored[0] == generations:
@@ -235,10 +280,10 @@ def statistics() -> dict:
 
 
 def reset_state() -> None:
-    """Forget failures and pending bumps (after reconfiguring the cache, and between tests)."""
-    global _unavailable_until
+    """Forget failures and counts (after reconfiguring the cache, and between tests)."""
+    global _unavailable_until, _database_halves
     _unavailable_until = 0.0
-    _pending_bumps.clear()
+    _database_halves = None
     _counts.clear()
 
 

@@ -1,5 +1,7 @@
 """System checks for settings that are wrong in production but fine on the embedded default."""
 
+import ipaddress
+
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -19,3 +21,21 @@ def check_secret_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security)
+def check_trusted_proxies(app_configs, **kwargs):
+    """Every TRUSTED_PROXIES entry must be an address or a network."""
+    errors = []
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES entry {entry!r} is not an address or a network.",
+                    hint="List your proxies' addresses or CIDR networks, e.g. 10.0.0.0/8.",
+                    id="inventory.E002",
+                )
+            )
+    return errors

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from prometheus_client.core import GaugeMetricFamily
 
 from inventory_project.logging import route_template
+from inventory_project.request_context import client_address
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -139,13 +140,13 @@ def _scrape_allowed(request) -> bool:
     token = settings.METRICS_BEARER_TOKEN
     networks = settings.METRICS_ALLOWED_NETWORKS
     if not token and not networks:
-        return True
+        return settings.METRICS_OPEN_WITHOUT_RESTRICTION
     if token:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if supplied and hmac.compare_digest(supplied, token):
             return True
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(net, strict=False) for net in networks)

@@ -1,4 +1,4 @@
-"""Platform records: job runs and their locks, the watchdog's alerts, idempotent requests.
+"""Platform records: jobs, locks, alerts, idempotent requests, the cache's database generations.
 
 Every `manage.py` job (maintenance, forecast, report, retrain, watchdog) runs through
 `inventory_project.jobs.run_job`, which takes the job's `JobLock` row and writes a `JobRun`. The
@@ -99,3 +99,18 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.route})"
+
+
+class CacheGeneration(models.Model):
+    """The database's half of a cache group's generation (see `inventory_project.cache`).
+
+    Bumped, in the write's own transaction, only when the generation in the cache could not be:
+    every worker on every host reads it beside the cache's, so a write made while Redis hung
+    outdates what was stored before it as surely as a bump in Redis would have.
+    """
+
+    group = models.CharField(max_length=64, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.value}"

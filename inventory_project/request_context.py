@@ -4,6 +4,7 @@ The middleware sets it for each HTTP request; commands may set it for their run.
 it to stamp ledger rows, so a movement can be traced back to the request that made it.
 """
 
+import functools
 import ipaddress
 import logging
 import re
@@ -44,19 +45,47 @@ def reset_request_id(token) -> None:
     _request_id.reset(token)
 
 
-def client_address(request) -> str:
-    """The caller's address: REMOTE_ADDR, or the trusted proxy header when one is configured.
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    # An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d; compare it as IPv4.
+    return getattr(address, "ipv4_mapped", None) or address
 
-    With X-Forwarded-For the address is taken TRUSTED_PROXY_COUNT entries from the right, the
-    last one our own proxies appended; entries further left are the client's to forge.
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+
+
+def _trusted(address) -> bool:
+    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_address(request) -> str:
+    """The caller's address, the one rate limits, the audit trail and `/metrics` go by.
+
+    REMOTE_ADDR, unless the peer is one of our own proxies (`TRUSTED_PROXIES`): then the
+    proxy header (`TRUSTED_PROXY_IP_HEADER`, X-Forwarded-For) is read from the right, past
+    every address of our proxies, and the first other address is the client. Entries left
+    of it were written by the client and could be anything, so they are never used; a
+    request that did not come from one of our proxies is counted by its own address, whatever
+    header it sends.
     """
+    peer = request.META.get("REMOTE_ADDR") or "0.0.0.0"
     header = settings.TRUSTED_PROXY_IP_HEADER
-    if header and request.META.get(header):
-        entries = [e.strip() for e in request.META[header].split(",") if e.strip()]
-        index = max(len(entries) - settings.TRUSTED_PROXY_COUNT, 0)
-        candidate = entries[index] if entries else ""
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
+    peer_address = _address(peer)
+    if not header or not request.META.get(header) or peer_address is None:
+        return peer
+    if not _trusted(peer_address):
+        return peer
+    for entry in reversed(request.META[header].split(",")):
+        address = _address(entry)
+        if address is None:
             logger.warning("Ignoring malformed %s value", header)
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+            return peer
+        if not _trusted(address):
+            return str(address)
+    # Only our own proxies in the chain: the request started at one of them.
+    return peer

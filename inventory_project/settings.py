@@ -171,9 +171,12 @@ CACHE_PRELOAD_TIMEOUT_MS = env.int("CACHE_PRELOAD_TIMEOUT_MS", default=30000)
 HEALTH_ITEMS_MODEL = "items.Item"
 
 # --- Metrics ---
-# /metrics is open unless one of these is set: a bearer token for scrapers, or allowed networks.
+# /metrics answers scrapers that send the bearer token or come from an allowed network. With
+# neither set it is open in development (DEBUG) and closed to everyone otherwise: the numbers name
+# routes, users' roles and job outcomes, which are nobody else's business.
 METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+METRICS_OPEN_WITHOUT_RESTRICTION = DEBUG
 
 # --- Jobs ---
 # A job whose heartbeat is older than this is presumed dead; its lock may be taken over.
@@ -405,10 +408,10 @@ PASSWORD_CHANGE_RATE_LIMIT_PER_USER = env.int("PASSWORD_CHANGE_RATE_LIMIT_PER_US
 RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
 # A Redis outage must not take the API down with it: limits fail open (and say so in the log).
 RATELIMIT_FAIL_OPEN = True
-# Behind a proxy, the client address comes only from the header it sets (e.g.
-# HTTP_X_FORWARDED_FOR), counting TRUSTED_PROXY_COUNT proxies from the right.
-TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# Behind a proxy, the client address comes from the header it sets, and only on requests whose
+# peer is one of TRUSTED_PROXIES (addresses or CIDR networks; empty: no header is believed).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="HTTP_X_FORWARDED_FOR")
 if not REDIS_URL:
     # The in-process cache counts per process; wsgi.py says so at start-up instead.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

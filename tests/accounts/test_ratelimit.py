@@ -106,6 +106,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy_header(limits, anon_cl
 
 def test_a_trusted_proxy_header_tells_clients_apart(limits, anon_client):
     limits.TRUSTED_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    limits.TRUSTED_PROXIES = ["127.0.0.1"]
     _get_many(anon_client, 3, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.1")
 
     other = anon_client.get("/api/items", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.2")
@@ -113,6 +114,62 @@ def test_a_trusted_proxy_header_tells_clients_apart(limits, anon_client):
 
     assert other.status_code == 401
     assert same.status_code == 429
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_gets_no_fresh_counter(limits, anon_client):
+    # The header is believed from the proxy at 10.0.0.5 only; this caller reaches us directly.
+    limits.TRUSTED_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    limits.TRUSTED_PROXIES = ["10.0.0.5"]
+    for n in range(3):
+        anon_client.get(
+            "/api/items", REMOTE_ADDR="192.0.2.50", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        )
+
+    spoofed = anon_client.get(
+        "/api/items", REMOTE_ADDR="192.0.2.50", HTTP_X_FORWARDED_FOR="203.0.113.99"
+    )
+
+    assert spoofed.status_code == 429
+
+
+def test_a_forwarded_for_from_a_trusted_proxy_network_names_the_client(limits, anon_client):
+    limits.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    for _ in range(3):
+        anon_client.get("/api/items", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    other_client = anon_client.get(
+        "/api/items", REMOTE_ADDR="10.0.0.6", HTTP_X_FORWARDED_FOR="203.0.113.2"
+    )
+    same_client = anon_client.get(
+        "/api/items", REMOTE_ADDR="10.0.0.6", HTTP_X_FORWARDED_FOR="203.0.113.1"
+    )
+
+    assert other_client.status_code == 401
+    assert same_client.status_code == 429
+
+
+def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy(limits, anon_client):
+    # client -> proxy 10.0.0.7 -> proxy 10.0.0.5 -> us; the left entry is the client's to forge.
+    limits.TRUSTED_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    limits.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    for n in range(3):
+        anon_client.get(
+            "/api/items",
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.1, 10.0.0.7",
+        )
+
+    forged_left = anon_client.get(
+        "/api/items",
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.1, 10.0.0.7",
+    )
+    other_client = anon_client.get(
+        "/api/items", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.2, 10.0.0.7"
+    )
+
+    assert forged_left.status_code == 429
+    assert other_client.status_code == 401
 
 
 def _login(client, email, password, **extra):

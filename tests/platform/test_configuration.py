@@ -144,3 +144,23 @@ def test_the_wsgi_app_refuses_to_start_without_production_secrets():
     assert started.returncode != 0
     assert "Refusing to start" in started.stderr
     assert "accounts.E001" in started.stderr
+
+
+def _gunicorn_bind(**env: str) -> str:
+    names = ("GUNICORN_BIND", "PORT", "PROMETHEUS_MULTIPROC_DIR")
+    clean = {key: value for key, value in os.environ.items() if key not in names}
+    code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['bind'])"
+    answer = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return answer.stdout.strip()
+
+
+def test_gunicorn_listens_on_loopback_only_unless_told_otherwise():
+    assert _gunicorn_bind() == "127.0.0.1:8000"

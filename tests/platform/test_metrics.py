@@ -117,6 +117,50 @@ def test_metrics_are_open_to_allowed_networks(client, settings):
     assert outside.status_code == 403
 
 
+def test_metrics_are_closed_outside_debug_when_nothing_is_configured(client, settings):
+    settings.METRICS_OPEN_WITHOUT_RESTRICTION = False
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 403
+    assert b"http_requests_total" not in response.content
+
+
+def test_metrics_are_closed_by_the_production_settings():
+    # The settings module as production loads it: DEBUG off and no scrape restriction set.
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 50,
+        "JWT_SECRET": "j" * 50,
+        "METRICS_BEARER_TOKEN": "",
+        "METRICS_ALLOWED_NETWORKS": "",
+    }
+    code = "from django.conf import settings; print(settings.METRICS_OPEN_WITHOUT_RESTRICTION)"
+    answer = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=django_settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "inventory_project.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert answer.stdout.strip() == "False"
+
+
+def test_a_forged_forwarded_for_does_not_open_metrics_to_an_outside_caller(client, settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+
+    forged = client.get("/metrics", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    via_proxy = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
+
+    assert forged.status_code == 403
+    assert via_proxy.status_code == 200
+
+
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback only)
         return answer.read()

@@ -1,7 +1,9 @@
 """A Redis that stops in the middle of work: requests keep succeeding from the database, and
 the cache comes back by itself when Redis does. Runs a private redis-server of its own."""
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -93,6 +95,61 @@ def test_the_api_survives_redis_stopping_and_uses_it_again_when_it_returns(
     assert first_back["X-Cache"] == "MISS"
     assert second_back["X-Cache"] == "HIT"
     assert "SKU-DOWN" in _names(second_back)
+
+
+def _warm(client, sku):
+    for path in (f"/api/items/{sku}", "/api/items"):
+        client.get(path)
+    assert client.get(f"/api/items/{sku}")["X-Cache"] == "HIT"
+
+
+def _names_seen(client, sku, reads=20):
+    names = [client.get(f"/api/items/{sku}").json()["data"]["name"] for _ in range(reads)]
+    names += [
+        {row["sku"]: row["name"] for row in client.get("/api/items").json()["data"]}[sku]
+        for _ in range(reads)
+    ]
+    return names
+
+
+def test_a_write_while_redis_hangs_is_never_followed_by_stale_answers_after_the_thaw(
+    api_client, staff_client, item, redis_server
+):
+    _warm(api_client, item.sku)
+    # What another worker knows: it read the database's halves just now and sees no failure.
+    other_worker = response_cache._database_halves
+
+    # Frozen, not stopped: the port accepts connections and nothing answers.
+    os.kill(redis_server.process.pid, signal.SIGSTOP)
+    try:
+        renamed = staff_client.patch(
+            f"/api/items/{item.sku}", {"name": "Renamed while frozen"}, format="json"
+        )
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    response_cache.reset_state()
+    response_cache._database_halves = other_worker
+
+    assert renamed.status_code == 200
+    assert _names_seen(api_client, item.sku) == ["Renamed while frozen"] * 40
+
+
+def test_a_write_while_reads_back_off_still_reaches_a_redis_that_answers_again(
+    api_client, staff_client, item, redis_server, settings
+):
+    _warm(api_client, item.sku)
+    other_worker = response_cache._database_halves
+    # This worker saw Redis fail a moment ago; Redis has answered again since.
+    settings.CACHE_RETRY_SECONDS = 60
+    response_cache._failed("get")
+
+    renamed = staff_client.patch(f"/api/items/{item.sku}", {"name": "Renamed"}, format="json")
+    # Another worker, its copy of the database's halves still fresh, reads from Redis.
+    response_cache.reset_state()
+    response_cache._database_halves = (time.monotonic(), other_worker[1])
+
+    assert renamed.status_code == 200
+    assert _names_seen(api_client, item.sku) == ["Renamed"] * 40
 
 
 class HangingServer:
