@@ -10,8 +10,9 @@ Each case is a fresh Python process, as cron and gunicorn start them:
 
 With several `--root` folders (checkouts of the project, e.g. the code before and after a
 change) the runs alternate between them, so a load that comes and goes hits both alike. Each
-prints the median and the lowest of `--repeats` runs, and which heavy libraries the web worker
-had imported.
+prints the median and the lowest wall time of `--repeats` runs, the median CPU time (user +
+system, which other processes on a busy machine disturb less than the wall time), and which
+heavy libraries the web worker had imported.
 
     .venv/bin/python bench/bench_startup.py --root /tmp/before --root . --repeats 9
 
@@ -21,6 +22,7 @@ Runs on the embedded default (a SQLite file in a temporary folder, in-process ca
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,15 +55,21 @@ CASES = {
 }
 
 
-def run_once(root: Path, args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(root: Path, args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time and output of one run."""
+    cpu, started = _children_cpu(), time.perf_counter()
     done = subprocess.run(
         [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{root}: {' '.join(args[:3])} failed:\n{done.stderr[-2000:]}")
-    return elapsed, done.stdout
+    return elapsed, cpu, done.stdout
 
 
 def main() -> None:
@@ -79,6 +87,7 @@ def main() -> None:
         }
         env.update(DATABASE_URL=f"sqlite:///{folder}/db.sqlite3", PYTHONPATH="")
         times: dict[tuple[Path, str], list[float]] = {}
+        cpu_times: dict[tuple[Path, str], list[float]] = {}
         loaded: dict[Path, list[str]] = {}
         for root in roots:  # a first, unmeasured pass writes the bytecode caches
             for args in CASES.values():
@@ -86,21 +95,22 @@ def main() -> None:
         for _ in range(options.repeats):
             for name, args in CASES.items():
                 for root in roots:
-                    elapsed, out = run_once(root, args, env)
+                    elapsed, cpu, out = run_once(root, args, env)
                     times.setdefault((root, name), []).append(elapsed)
+                    cpu_times.setdefault((root, name), []).append(cpu)
                     if name == "web worker":
                         loaded[root] = json.loads(out.strip().splitlines()[-1])
 
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min), cores: {os.cpu_count()}")
-    print(f"median (lowest) of {options.repeats} runs, seconds")
-    header = f"{'case':<30}" + "".join(f"{str(root)[-28:]:>30}" for root in roots)
+    print(f"wall: median (lowest), cpu: median, of {options.repeats} runs, seconds")
+    header = f"{'case':<30}" + "".join(f"{str(root)[-28:]:>32}" for root in roots)
     print(header)
     for name in CASES:
         cells = []
         for root in roots:
-            values = times[(root, name)]
-            cells.append(f"{statistics.median(values):.3f} ({min(values):.3f})")
-        print(f"{name:<30}" + "".join(f"{cell:>30}" for cell in cells))
+            values, cpu = times[(root, name)], statistics.median(cpu_times[(root, name)])
+            cells.append(f"{statistics.median(values):.3f} ({min(values):.3f}) cpu {cpu:.3f}")
+        print(f"{name:<30}" + "".join(f"{cell:>32}" for cell in cells))
     for root in roots:
         print(f"web worker imported, {root}: {', '.join(loaded[root]) or 'none of ' + str(HEAVY)}")
 
