@@ -36,9 +36,10 @@ with one that marks no day, every result is what it was without promotions.
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
+
+from forecasting.demand_classes import DemandClass
 
 # Syntetos-Boylan-Croston cut-offs.
 ADI_CUTOFF = 1.32
@@ -69,14 +70,6 @@ PROMOTION_PRIOR_DAYS = 14.0
 PROMOTION_PRIOR_UNITS = 20.0
 # The effects stay within these bounds, whatever a short or odd history suggests.
 EFFECT_BOUNDS = (0.2, 6.0)
-
-
-class DemandClass(StrEnum):
-    SMOOTH = "smooth"
-    ERRATIC = "erratic"
-    INTERMITTENT = "intermittent"
-    LUMPY = "lumpy"
-    INSUFFICIENT = "insufficient"  # too little history to classify: the naive fallback
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,25 @@ is that day's full figure; otherwise the day's per-location rows are added up.
 
 Promotions (`promotion_matrix`) come the same way, a batch of items at a time: the days each
 item is promoted, over its history and its horizon.
+
+NumPy is imported in the functions that build the matrices: the selectors, and through them
+the API's URL conf, import this module at every start.
 """
 
-from datetime import date, timedelta
+from __future__ import annotations
 
-import numpy as np
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from forecasting.models import DailyUsage, Promotion
 from inventory.models import MovementKind, StockMovement
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def last_history_day() -> date:
@@ -28,6 +36,8 @@ def last_history_day() -> date:
 
 def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
     """Demand of each item (rows, in `item_ids` order) on each of the `days` days up to `end`."""
+    import numpy as np
+
     start = end - timedelta(days=days - 1)
     matrix = np.zeros((len(item_ids), days), dtype=np.float64)
     if not item_ids:
@@ -78,6 +88,8 @@ def promotion_matrix(item_ids: list[int], *, start: date, days: int) -> np.ndarr
 
     One query for the whole batch, however many items: the promotions overlapping the range.
     """
+    import numpy as np
+
     matrix = np.zeros((len(item_ids), days), dtype=bool)
     if not item_ids or days <= 0:
         return matrix

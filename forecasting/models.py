@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from forecasting.engine import DemandClass
+from forecasting.demand_classes import DemandClass
 from inventory.models import Location
 from items.models import Item, quantity_field
 

@@ -29,7 +29,6 @@ from django.core.mail import mail_admins, send_mail
 from django.utils import timezone
 
 from forecasting.models import ForecastRun
-from forecasting.services import run_forecast
 from inventory_project.jobs import (
     JobAlreadyRunning,
     JobContext,
@@ -107,6 +106,10 @@ def check_stuck_runs(now: datetime) -> dict:
 
 
 def _rerun_forecast() -> dict:
+    # Imported here: the forecast brings NumPy, which the watchdog's other checks, every five
+    # minutes, do without.
+    from forecasting.services import run_forecast
+
     def task(context: JobContext) -> dict:
         # A heartbeat per batch keeps this run from looking stuck to the next watchdog pass.
         run = run_forecast(progress=lambda _run: context.heartbeat())

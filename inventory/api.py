@@ -229,7 +229,9 @@ class StockReceiveApi(_StockOperationApi):
 @extend_schema_view(
     post=extend_schema(
         summary="Issue stock",
-        description="Refused with 409 beyond the quantity on hand unless `allow_negative`.",
+        description="Refused with 409 beyond the quantity on hand unless `allow_negative`. "
+        "Without a `lot` it takes from the stock without one; when that is short and lots of "
+        "the item are on hand at the location, the error names them.",
         request=StockIssueSerializer,
         responses=_CHANGE_RESPONSES,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],

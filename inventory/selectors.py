@@ -82,6 +82,16 @@ def location_get(*, code: str) -> Location:
         ) from None
 
 
+def lots_on_hand(*, item_id: int, location_id: int) -> list[tuple[str, Decimal]]:
+    """The lots of an item at a location that have stock, as (lot, quantity), by lot."""
+    return list(
+        StockRecord.objects.filter(item_id=item_id, location_id=location_id, quantity__gt=0)
+        .exclude(lot="")
+        .order_by("lot")
+        .values_list("lot", "quantity")
+    )
+
+
 def low_stock_items() -> QuerySet[Item]:
     """Active items whose total on hand is below par, or that have no stock at all.
 

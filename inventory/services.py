@@ -27,6 +27,7 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
+from inventory.selectors import lots_on_hand
 from inventory_project import audit, bulk, cache
 from inventory_project.codes import code_problem
 from inventory_project.errors import ConflictError, ServiceError
@@ -149,9 +150,7 @@ def _apply_change(
         )
     if new_quantity < 0 and not allow_negative:
         raise ServiceError(
-            f"Insufficient stock of {record.item.sku} at {record.location.code}"
-            f"{' lot ' + record.lot if record.lot else ''}: "
-            f"{format_quantity(record.quantity)} on hand, {format_quantity(-delta)} requested.",
+            _insufficient_stock_message(record, requested=-delta, kind=kind),
             code=StockErrorCode.INSUFFICIENT_STOCK,
             field="quantity",
             status_code=409,
@@ -187,6 +186,35 @@ def _apply_change(
         request_id=get_request_id(),
         source=source,
         transfer_id=transfer_id,
+    )
+
+
+# What the caller does with a lot it names, for the refusal that asks it to name one.
+_NAME_A_LOT_TO = {
+    MovementKind.ISSUE: "issue from",
+    MovementKind.TRANSFER: "transfer from",
+    MovementKind.ADJUSTMENT: "adjust",
+}
+
+
+def _insufficient_stock_message(record: StockRecord, *, requested: Decimal, kind: str) -> str:
+    """Why a change would take `record` below zero, and the lots to take from instead.
+
+    Stock received with a lot is only on the records of those lots: a change that names no lot
+    takes from the record without one, which may hold nothing while the lots hold plenty.
+    """
+    where = f"{record.item.sku} at {record.location.code}"
+    on_hand, asked = format_quantity(record.quantity), format_quantity(requested)
+    lots = []
+    if not record.lot:
+        lots = lots_on_hand(item_id=record.item_id, location_id=record.location_id)
+    if not lots:
+        lot = f" lot {record.lot}" if record.lot else ""
+        return f"Insufficient stock of {where}{lot}: {on_hand} on hand, {asked} requested."
+    in_lots = ", ".join(f"{lot} ({format_quantity(quantity)})" for lot, quantity in lots)
+    return (
+        f"Insufficient stock of {where}: only {on_hand} on hand without a lot, {asked} requested;"
+        f" on hand in lots: {in_lots}. Name a lot to {_NAME_A_LOT_TO.get(kind, 'take from')}."
     )
 
 

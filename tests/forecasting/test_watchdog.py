@@ -125,7 +125,7 @@ def test_a_failing_re_run_is_not_retried_within_its_window(clock, monkeypatch):
     def broken(**options):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(watchdog, "run_forecast", broken)
+    monkeypatch.setattr("forecasting.services.run_forecast", broken)
 
     first = run_watchdog()
     clock.advance(hours=35)

@@ -583,6 +583,34 @@ def test_issue_beyond_stock_is_409_insufficient_stock_and_changes_nothing(api_cl
     assert _state() == before
 
 
+def test_issue_without_a_lot_from_stock_held_in_lots_is_409_naming_the_lots(
+    api_client, item, location
+):
+    for lot, quantity in (("L1", 5), ("L2", 3)):
+        api_client.post(
+            "/api/inventory/receive",
+            {"sku": "SKU-1001", "location": "WALK-IN", "lot": lot, "quantity": quantity},
+            format="json",
+        )
+    before = _state()
+
+    response = api_client.post(
+        "/api/inventory/issue",
+        {"sku": "SKU-1001", "location": "WALK-IN", "quantity": 2},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "insufficient_stock"
+    assert body["error"] == (
+        "Insufficient stock of SKU-1001 at WALK-IN: only 0 on hand without a lot, 2 requested;"
+        " on hand in lots: L1 (5), L2 (3). Name a lot to issue from."
+    )
+    assert body["details"] == {"quantity": [body["error"]]}
+    assert _state() == before
+
+
 def test_issue_with_allow_negative_goes_below_zero(api_client, stocked):
     response = api_client.post(
         "/api/inventory/issue",

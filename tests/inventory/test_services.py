@@ -192,6 +192,45 @@ def test_issue_with_allow_negative_goes_below_zero(stocked):
     assert stocked.movements.latest("id").quantity_after == Decimal("-5")
 
 
+@pytest.fixture
+def in_lots(item, location):
+    """The item received at the location in lots L1 (5) and L2 (3), an empty L0, none without."""
+    for lot, quantity in (("L2", "3"), ("L1", "5"), ("L0", "1")):
+        services.stock_receive(item=item, location=location, lot=lot, quantity=Decimal(quantity))
+    services.stock_issue(item=item, location=location, lot="L0", quantity=Decimal("1"))
+    return item
+
+
+def test_issue_without_a_lot_from_stock_held_in_lots_names_the_lots_on_hand(in_lots, location):
+    before = _snapshot()
+
+    with pytest.raises(ServiceError) as refused:
+        services.stock_issue(item=in_lots, location=location, quantity=Decimal("2"))
+
+    assert refused.value.message == (
+        "Insufficient stock of SKU-1001 at WALK-IN: only 0 on hand without a lot, 2 requested;"
+        " on hand in lots: L1 (5), L2 (3). Name a lot to issue from."
+    )
+    assert refused.value.code == StockErrorCode.INSUFFICIENT_STOCK
+    assert refused.value.status_code == 409
+    assert _snapshot() == before
+
+
+def test_transfer_without_a_lot_from_stock_held_in_lots_names_the_lots_on_hand(
+    in_lots, location, other_location
+):
+    before = _snapshot()
+
+    with pytest.raises(ServiceError) as refused:
+        services.stock_transfer(
+            item=in_lots, from_location=location, to_location=other_location, quantity=Decimal("2")
+        )
+
+    assert "on hand in lots: L1 (5), L2 (3). Name a lot to transfer from." in refused.value.message
+    assert refused.value.code == StockErrorCode.INSUFFICIENT_STOCK
+    assert _snapshot() == before
+
+
 # --- count -----------------------------------------------------------------------------------
 
 

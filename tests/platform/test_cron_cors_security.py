@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
 
 ROOT = Path(django_settings.BASE_DIR)
 
@@ -76,6 +76,35 @@ def test_crontab_remove_takes_the_jobs_out_again(crontab_stand_in):
     call_command("crontab", "remove")
 
     assert crontab_stand_in.read_text().strip() == ""
+
+
+@pytest.fixture
+def no_crontab_program(tmp_path, settings):
+    """A machine without cron: the configured `crontab` program does not exist."""
+    settings.CRONTAB_EXECUTABLE = str(tmp_path / "bin" / "crontab")
+    return tmp_path
+
+
+def test_crontab_add_without_the_crontab_program_is_refused_with_a_clear_message(
+    no_crontab_program,
+):
+    with pytest.raises(CommandError) as refused:
+        call_command("crontab", "add")
+
+    assert str(refused.value) == (
+        f"Cannot add the cron jobs: the crontab program ({no_crontab_program}/bin/crontab) is "
+        "not installed. Install cron first (Debian: apt-get install cron)."
+    )
+    assert list(no_crontab_program.iterdir()) == []
+
+
+def test_manage_py_crontab_show_without_the_crontab_program_exits_1(no_crontab_program, capsys):
+    with pytest.raises(SystemExit) as exited:
+        # The suite runs with DEBUG off and test secrets: the deploy checks are not the subject.
+        execute_from_command_line(["manage.py", "crontab", "show", "--skip-checks"])
+
+    assert exited.value.code == 1
+    assert "the crontab program" in capsys.readouterr().err
 
 
 RUN = """
