@@ -7,7 +7,10 @@ header, or the junk Bearer tokens and session cookies the fuzzer makes up), agai
 holding items, locations and stock. Every answer must:
 
 - never be a 5xx, whatever the input;
-- use a status code the schema documents for that operation, with a body the schema describes;
+- use a status code the schema documents for that operation, with a body the schema describes:
+  error bodies too, against the closed failure envelope (`success: false`, `error`, `code`,
+  `details` only when fields are named, no other key), and a failure status documented without
+  a JSON body schema is itself a failure (schemathesis would skip its body silently);
 - be the v20 envelope when it is JSON: `success: true` with `data`, or `success: false` with a
   non-empty `error` sentence.
 
@@ -175,11 +178,27 @@ def envelope_conformance(ctx: CheckContext, response: Response, case: Case) -> b
     return True
 
 
+def failure_bodies_are_declared(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """A failure's status is documented with a JSON body schema, so its body is validated.
+
+    `response_schema_conformance` validates error bodies like any other, but passes a status
+    documented without a body schema without looking at the body.
+    """
+    if response.status_code < 400:
+        return None
+    declared = case.operation.definition.raw["responses"].get(str(response.status_code), {})
+    assert "application/json" in declared.get("content", {}), (
+        f"{response.status_code} is documented without a JSON body schema"
+    )
+    return True
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    failure_bodies_are_declared,
     envelope_conformance,
 ]
 
