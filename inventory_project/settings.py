@@ -436,6 +436,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MovementKindEnum": "inventory.models.MovementKind",
         "MovementSourceEnum": "inventory.models.MovementSource",
+        "SuccessEnum": "inventory_project.api.schema.SUCCESS_FLAG_CHOICES",
         "FailureEnum": "inventory_project.api.schema.FAILURE_FLAG_CHOICES",
     },
 }

@@ -10,7 +10,10 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-# The one value `success` takes in a failure, named as an enum component of its own.
+# The one value `success` takes in a success and in a failure, each named as an enum component
+# (`SuccessEnum`, `FailureEnum`): both are fields named `success`, which drf-spectacular would
+# otherwise name by a hash.
+SUCCESS_FLAG_CHOICES = [(True, True)]
 FAILURE_FLAG_CHOICES = [(False, False)]
 
 
