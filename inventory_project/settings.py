@@ -274,6 +274,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["inventory_project.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["inventory_project.api.parsers.SafeJSONParser"],
+    # v20 answered JSON whatever the Accept header said: no 406.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "inventory_project.api.negotiation.DefaultToFirstRenderer",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.CachedUserJWTAuthentication",
         # Lets someone signed in to the admin try the API from /api/docs/.
@@ -422,7 +424,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Items, stock and its movement ledger. Wire-compatible with the v20 service: every "
         "answer is an envelope `{success, data, [count], [message]}` or "
-        "`{success: false, error, [code], [fields]}`. Where v20 was wrong this API fixes it: "
+        "`{success: false, error, code, [details]}`. Where v20 was wrong this API fixes it: "
         "quantities are decimals, stock rows for unknown SKUs are refused, and every change of "
         "a quantity writes one ledger row."
     ),
@@ -441,6 +443,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MovementKindEnum": "inventory.models.MovementKind",
         "MovementSourceEnum": "inventory.models.MovementSource",
+        "SuccessEnum": "inventory_project.api.schema.SUCCESS_FLAG_CHOICES",
+        "FailureEnum": "inventory_project.api.schema.FAILURE_FLAG_CHOICES",
     },
 }
 

@@ -59,6 +59,21 @@ def _field_errors(detail) -> dict | None:
     return None
 
 
+def _message_and_code(exc: exceptions.APIException) -> tuple[str, str]:
+    """The sentence and the stable code of an API exception whose detail may be a dict.
+
+    simplejwt's token errors carry `{"detail": ..., "code": ..., "messages": [...]}`: the
+    sentence is the `detail`, and the code is the exception's own, never a generic one.
+    """
+    detail = exc.detail
+    if isinstance(detail, dict) and "detail" in detail:
+        detail = detail["detail"]
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    messages = _flatten(detail)
+    return (messages[0] if messages else str(exc)), str(code)
+
+
 def envelope_exception_handler(exc, context) -> Response | None:
     """DRF exception handler rendering the failure envelope."""
     headers: dict[str, str] = {}
@@ -96,9 +111,7 @@ def envelope_exception_handler(exc, context) -> Response | None:
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else "error"
-        message = _flatten(exc.detail)[0] if _flatten(exc.detail) else str(exc)
+        message, code = _message_and_code(exc)
         return Response(failure_body(message, code=code), status=exc.status_code, headers=headers)
 
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)

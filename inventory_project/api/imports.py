@@ -95,17 +95,9 @@ class ImportAnswerSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportFailureSerializer(serializers.Serializer):
+class ImportFailureSerializer(ErrorEnvelopeSerializer):
     """A refused import: the failure envelope, with the report when the file was read."""
 
-    success = serializers.BooleanField(default=False)
-    error = serializers.CharField(help_text="A human sentence naming what was wrong.")
-    code = serializers.CharField(help_text="Stable machine-readable error code.")
-    details = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Messages per offending parameter.",
-    )
     data = ImportReportSerializer(required=False, help_text="An atomic import with bad rows.")
     errors = ImportRowErrorSerializer(many=True, required=False)
     message = serializers.CharField(required=False)

@@ -1,20 +1,49 @@
-"""OpenAPI descriptions of the v20 envelope, so the schema documents what the wire carries."""
+"""OpenAPI descriptions of the v20 envelope, so the schema documents what the wire carries.
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+The failure envelope is described exactly as `exceptions.failure_body` builds it: `success` is
+always `false`, `error` and `code` are always there, `details` only when fields are named, and
+nothing else (the schema closes the object, so a key the handler adds shows up in the fuzz tests
+as a body the schema does not describe).
+"""
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+
+# The one value `success` takes in a success and in a failure, each named as an enum component
+# (`SuccessEnum`, `FailureEnum`): both are fields named `success`, which drf-spectacular would
+# otherwise name by a hash.
+SUCCESS_FLAG_CHOICES = [(True, True)]
+FAILURE_FLAG_CHOICES = [(False, False)]
+
+
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class FailureFlagField(serializers.BooleanField):
+    """`success` of a failure: always `false`."""
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):
     """Every failure: a human sentence, a stable code, and the offending fields when known."""
 
-    success = serializers.BooleanField(default=False)
+    success = FailureFlagField()
     error = serializers.CharField(help_text="A human sentence naming what was wrong.")
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     details = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Messages per offending field.",
+        help_text="Messages per offending field (`non_field_errors` for the body as a whole).",
     )
+
+
+class ClosedFailureEnvelope(OpenApiSerializerExtension):
+    """The failure envelope and its extensions admit no key they do not name."""
+
+    target_class = ErrorEnvelopeSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
 
 
 class MessageEnvelopeSerializer(serializers.Serializer):

@@ -7,7 +7,11 @@ header, or the junk Bearer tokens and session cookies the fuzzer makes up), agai
 holding items, locations and stock. Every answer must:
 
 - never be a 5xx, whatever the input;
-- use a status code the schema documents for that operation, with a body the schema describes;
+- use a status code the schema documents for that operation, with a body the schema describes:
+  error bodies too, against the closed failure envelope (`success: false`, `error`, `code`,
+  `details` only when fields are named, no other key); a failure status documented without a
+  JSON body schema is itself a failure, and one no operation documents (a 405) is checked
+  against the failure envelope (schemathesis alone would not look at either body);
 - be the v20 envelope when it is JSON: `success: true` with `data`, or `success: false` with a
   non-empty `error` sentence.
 
@@ -22,11 +26,14 @@ import os
 from collections import Counter
 from decimal import Decimal
 
+import jsonschema
 import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from django.test import Client
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -175,11 +182,39 @@ def envelope_conformance(ctx: CheckContext, response: Response, case: Case) -> b
     return True
 
 
+def failure_bodies_conform(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Every failure body is validated against the document.
+
+    `response_schema_conformance` validates a failure the operation documents, but passes one
+    documented without a body schema, and one it does not document at all (a 405 for a method
+    the route does not serve) without looking at the body: the first is refused here, the
+    second checked against the failure envelope itself.
+    """
+    if response.status_code < 400:
+        return None
+    declared = case.operation.definition.raw["responses"].get(str(response.status_code))
+    if declared is None:
+        document = case.operation.schema.raw_schema
+        registry = Registry().with_resource(
+            "urn:api", Resource.from_contents(document, default_specification=DRAFT4)
+        )
+        envelope = {"$ref": "urn:api#/components/schemas/ErrorEnvelope"}
+        jsonschema.Draft4Validator(envelope, registry=registry).validate(
+            json.loads(response.content)
+        )
+        return True
+    assert "application/json" in declared.get("content", {}), (
+        f"{response.status_code} is documented without a JSON body schema"
+    )
+    return True
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    failure_bodies_conform,
     envelope_conformance,
 ]
 
