@@ -43,5 +43,5 @@ def test_a_token_the_api_refuses_answers_401_with_its_own_code_and_sentence(anon
     assert response.status_code == 401
     body = response.json()
     assert body["code"] == "token_not_valid"
-    assert body["error"] == "Given token not valid for any token type"
+    assert body["error"] == "The token is invalid or expired; sign in again."
     assert set(body) == {"success", "error", "code"}
