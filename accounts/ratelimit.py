@@ -88,9 +88,18 @@ def too_many_requests(usage: dict) -> JsonResponse:
 
 
 def set_rate_limit_headers(response, usage: dict) -> None:
-    response["RateLimit-Limit"] = str(usage["limit"])
-    response["RateLimit-Remaining"] = str(max(usage["limit"] - usage["count"], 0))
-    response["RateLimit-Reset"] = str(max(math.ceil(usage["time_left"]), 0))
+    """The IETF draft's `RateLimit-*` headers, and the `X-RateLimit-*` ones v20 sent.
+
+    v20's rate limiter (express-rate-limit 7) sent its legacy headers by default; there
+    `X-RateLimit-Reset` is the Unix time at which the window ends, not seconds left.
+    """
+    limit = str(usage["limit"])
+    remaining = str(max(usage["limit"] - usage["count"], 0))
+    seconds_left = max(math.ceil(usage["time_left"]), 0)
+    response["RateLimit-Limit"] = response["X-RateLimit-Limit"] = limit
+    response["RateLimit-Remaining"] = response["X-RateLimit-Remaining"] = remaining
+    response["RateLimit-Reset"] = str(seconds_left)
+    response["X-RateLimit-Reset"] = str(math.ceil(time.time()) + seconds_left)
 
 
 class ApiRateLimitMiddleware:

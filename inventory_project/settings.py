@@ -229,6 +229,9 @@ CORS_EXPOSE_HEADERS = [
     "RateLimit-Limit",
     "RateLimit-Remaining",
     "RateLimit-Reset",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
     "Idempotent-Replayed",
 ]
 # Browsers may send these besides the defaults: a trace id, and a key that makes a retry safe.

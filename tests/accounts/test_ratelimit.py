@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -50,6 +51,16 @@ def test_a_429_says_when_to_retry_and_the_limits(limits, anon_client):
     assert limited["RateLimit-Limit"] == "3"
     assert limited["RateLimit-Remaining"] == "0"
     assert 0 <= int(limited["RateLimit-Reset"]) <= 5 * 60
+
+
+def test_answers_carry_the_x_ratelimit_headers_v20_sent(limits, anon_client):
+    before = time.time()
+    first, second = _get_many(anon_client, 2)
+
+    assert first["X-RateLimit-Limit"] == "3"
+    assert [first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]] == ["2", "1"]
+    # express-rate-limit's legacy reset is the Unix time the window ends, not seconds left.
+    assert before <= int(second["X-RateLimit-Reset"]) <= time.time() + 5 * 60 + 1
 
 
 def test_answers_under_the_limit_carry_the_remaining_count(limits, anon_client):
