@@ -18,8 +18,6 @@ import hashlib
 import unicodedata
 from functools import lru_cache
 
-from confusable_homoglyphs import confusables
-
 
 def normalize_email(address: str) -> str:
     """The stored form of an address: stripped, NFKC, lower case."""
@@ -35,6 +33,9 @@ def _prototype(char: str) -> str:
     a source, so a character with one look-alike is a source of that prototype, unless the two
     are a lone pair (each lists only the other): then the smaller code point stands for both.
     """
+    # Imported on first use: loading the table costs every process start about 25 ms.
+    from confusable_homoglyphs import confusables
+
     found = confusables.is_confusable(char, greedy=True)
     if not found or len(found[0]["homoglyphs"]) != 1:
         return char
