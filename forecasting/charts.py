@@ -63,7 +63,8 @@ def forecast_chart_png(*, history: list[dict], forecast: list[dict], title: str 
     axes.set_ylabel("units per day")
     axes.grid(alpha=0.3)
     if title:
-        axes.set_title(title, loc="left", fontsize=10)
+        # The title holds an item's name as typed: `$` in it is text, not the start of maths.
+        axes.set_title(title, loc="left", fontsize=10, parse_math=False)
     if history or forecast:
         # Above the plot, beside the title: inside it would hide the peaks.
         axes.legend(

@@ -5,6 +5,9 @@ history); `import_csv` does the rest for every door (API, admin, management comm
 
 - the file is read as a stream, a batch of rows at a time, so memory stays bounded whatever
   its size; a configured byte limit refuses anything larger;
+- reading is linear in the input whatever its shape: a row longer than `CSV_MAX_LINE_BYTES`
+  (quoted line breaks included) or a header wider than `CSV_MAX_COLUMNS` is refused, naming its
+  line, as soon as it is seen;
 - spreadsheets are met where they are: UTF-8 with or without a BOM, CRLF, Excel's `;` (sniffed
   from the header), quoted fields with delimiters and newlines, blank lines, header names in
   any case and spacing, and the `'` a spreadsheet export puts before formula-like cells;
@@ -166,7 +169,7 @@ def check_length(value: str, *, field: str, limit: int) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)")
+_BOM = codecs.BOM_UTF8
 
 
 def not_utf8(line: int) -> CsvFileError:
@@ -177,52 +180,103 @@ def not_utf8(line: int) -> CsvFileError:
     )
 
 
+def line_too_long(line: int, limit: int) -> CsvFileError:
+    return CsvFileError(
+        f"Line {line} is longer than {limit:,} bytes (CSV_MAX_LINE_BYTES): a CSV row, with "
+        "any line breaks inside its quoted cells, must be shorter. Check that the file is a "
+        "CSV export and that every quote is closed.",
+        code="line_too_long",
+    )
+
+
 class _Utf8Lines:
     """The lines of a UTF-8 byte stream (a BOM dropped, line ends kept), read a chunk at a time.
 
     Counts the bytes read and refuses to go beyond `limit`; a byte sequence that is not UTF-8
     is reported with the line it is on. Lines end at LF, CRLF or a lone CR (old Mac exports),
     as the csv module expects them untranslated.
+
+    A record (a line, or the lines of one CSV row with line breaks in its quoted cells: the
+    reader marks where each starts with `start_record`) longer than `max_record_bytes` is
+    refused as soon as the bytes read show it, so a file without line breaks is read no
+    further than the cap and one chunk. Each byte is looked at a bounded number of times: the
+    chunks are split with `bytes.splitlines` (whose line ends are exactly LF, CRLF and CR, and
+    never occur inside a multi-byte UTF-8 character) and an unfinished line is kept as a list of
+    pieces, joined once when its end arrives.
     """
 
-    def __init__(self, source: BinaryIO, limit: int) -> None:
+    def __init__(self, source: BinaryIO, limit: int, *, max_record_bytes: int) -> None:
         self._source = source
         self._limit = limit
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
-        self._newlines = 0  # line feeds in the bytes decoded so far
+        self._max_record = max_record_bytes
         self.bytes_read = 0
+        self.line = 0  # physical lines handed out so far
+        self._record_start = 1  # physical line where the current record starts
+        self._record_bytes = 0  # bytes of its lines handed out so far
 
-    def _texts(self) -> Iterator[str]:
-        while True:
-            data = self._source.read(READ_CHUNK_BYTES)
+    def start_record(self) -> None:
+        """The next line handed out starts a new record."""
+        self._record_start = self.line + 1
+        self._record_bytes = 0
+
+    def _chunks(self) -> Iterator[bytes]:
+        read = self._source.read
+        while data := read(READ_CHUNK_BYTES):
             self.bytes_read += len(data)
             if self.bytes_read > self._limit:
                 raise CsvTooLarge(self._limit)
-            try:
-                text = self._decoder.decode(data, final=not data)
-            except UnicodeDecodeError as exc:
-                line = 1 + self._newlines + data.count(b"\n", 0, max(exc.start, 0))
-                raise not_utf8(line) from None
-            self._newlines += data.count(b"\n")
-            if not data:
-                if text:
-                    yield text
-                return
-            yield text
+            yield data
+
+    def _decode(self, data: bytes) -> str:
+        if not self.line and data.startswith(_BOM):
+            data = data[len(_BOM) :]
+        self.line += 1
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise not_utf8(self.line) from None
+
+    def _check_record(self, pending: int) -> None:
+        if self._record_bytes + pending > self._max_record:
+            raise line_too_long(self._record_start, self._max_record)
 
     def __iter__(self) -> Iterator[str]:
-        carry = ""
-        for text in self._texts():
-            text = carry + text
-            # A CR at the end may be the first half of a CRLF split between two chunks.
-            end = len(text) - 1 if text.endswith("\r") else len(text)
-            position = 0
-            for match in _LINE.finditer(text, 0, end):
-                yield match.group()
-                position = match.end()
-            carry = text[position:]
-        if carry:
-            yield carry
+        pieces: list[bytes] = []  # the line read so far, not yet ended
+        pending = 0
+        held_cr = b""  # a CR at the end of a chunk may be the first half of a CRLF
+        for chunk in self._chunks():
+            if held_cr:
+                chunk = held_cr + chunk
+                held_cr = b""
+            if chunk.endswith(b"\r"):
+                chunk, held_cr = chunk[:-1], b"\r"
+                if not chunk:
+                    continue
+            lines = chunk.splitlines(keepends=True)
+            last = lines[-1]
+            if not last.endswith((b"\n", b"\r")):
+                lines.pop()  # the start of a line that goes on in the next chunk
+            else:
+                last = b""
+            for line in lines:
+                if pieces:
+                    pieces.append(line)
+                    line = b"".join(pieces)
+                    pieces = []
+                    pending = 0
+                self._check_record(len(line))
+                self._record_bytes += len(line)
+                yield self._decode(line)
+            if last:
+                pieces.append(last)
+                pending += len(last)
+                self._check_record(pending)
+        if held_cr:
+            pieces.append(held_cr)
+            pending += 1
+        if pieces:
+            self._check_record(pending)
+            yield self._decode(b"".join(pieces))
 
 
 def normalize_header(name: str) -> str:
@@ -257,14 +311,27 @@ class CsvReader:
         required: tuple[str, ...],
         optional: tuple[str, ...],
         max_bytes: int,
+        max_line_bytes: int,
+        max_columns: int,
     ) -> None:
-        self._lines = _Utf8Lines(source, max_bytes)
+        # The csv module's own cap on a cell is process-wide; records are capped by the line
+        # reader, so it only has to be no lower than that cap. Raising it never narrows what
+        # another reader accepts.
+        if csv.field_size_limit() < max_line_bytes:
+            csv.field_size_limit(max_line_bytes)
+        self._lines = _Utf8Lines(source, max_bytes, max_record_bytes=max_line_bytes)
         self._line_iterator = iter(self._lines)
         self._line = 1  # physical line of the header
         header_line = self._read_header_line()
         known = frozenset(required + optional)
         self.delimiter = _sniff_delimiter(header_line, known)
         cells = next(csv.reader([header_line], delimiter=self.delimiter), [])
+        if len(cells) > max_columns:
+            raise CsvFileError(
+                f"Line {self._line} (the header) has {len(cells):,} columns; an import reads "
+                f"at most {max_columns:,} (CSV_MAX_COLUMNS).",
+                code="too_many_columns",
+            )
         self.columns = [normalize_header(c) for c in cells]
         while self.columns and not self.columns[-1]:
             self.columns.pop()  # a trailing delimiter after the last header cell
@@ -292,10 +359,12 @@ class CsvReader:
         return self._lines.bytes_read
 
     def _read_header_line(self) -> str:
+        self._lines.start_record()
         for line in self._line_iterator:
             if line.strip():
                 return line
             self._line += 1
+            self._lines.start_record()
         raise CsvFileError("The file is empty: the first line must be the header.")
 
     def __iter__(self) -> Iterator[CsvRow]:
@@ -305,7 +374,9 @@ class CsvReader:
         unnamed = "" in columns  # an empty header cell: its column is not read
         base = self._line  # physical line of the header
         previous_end = 0
+        start_record = self._lines.start_record
         while True:
+            start_record()
             try:
                 cells = next(reader)
             except StopIteration:
@@ -729,6 +800,8 @@ def import_csv(
                 required=importer.required_columns,
                 optional=importer.optional_columns,
                 max_bytes=settings.IMPORT_MAX_BYTES if max_bytes is None else max_bytes,
+                max_line_bytes=settings.CSV_MAX_LINE_BYTES,
+                max_columns=settings.CSV_MAX_COLUMNS,
             )
             run.run(
                 reader,

@@ -305,6 +305,14 @@ API_ANONYMOUS_READ = env.bool("API_ANONYMOUS_READ", default=False)
 # The largest CSV an import accepts, from any door (API body or upload, admin, command); a
 # larger one is refused with 413 before it is read. Files are streamed, never held in memory.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+# The longest CSV row an import reads, in bytes: one line, or the lines of a row whose quoted
+# cells hold line breaks. A longer one is refused (400, naming its line) as soon as it is seen,
+# so a file without line breaks costs a request no more than this and one 64 KiB chunk. The
+# default is a hundred times the widest valid row (every column at its length limit), with room
+# for the notes columns a spreadsheet adds and the import ignores.
+CSV_MAX_LINE_BYTES = env.int("CSV_MAX_LINE_BYTES", default=64 * 1024)
+# Columns a CSV header may have (the import reads a handful; the rest are ignored).
+CSV_MAX_COLUMNS = env.int("CSV_MAX_COLUMNS", default=1000)
 # Rows validated and written per set-based statement.
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
 # Bad rows listed in an import's answer; the rest are counted (`errors_omitted`).

@@ -132,6 +132,23 @@ def test_an_item_forecast_page_shows_the_chart_as_an_inline_png(admin_user_clien
     assert b'name="_save"' not in response.content
 
 
+def test_an_item_name_with_dollar_signs_is_charted_literally_on_its_forecast_page(
+    admin_user_client, run
+):
+    forecast = ItemForecast.objects.get(run=run, item__sku="SM-1")
+    forecast.item.name = r"Salt $x^$ 5 \frac"
+    forecast.item.save(update_fields=["name"])
+
+    response = admin_user_client.get(
+        reverse("admin:forecasting_itemforecast_change", args=[forecast.pk])
+    )
+
+    assert response.status_code == 200
+    match = re.search(rb'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', response.content)
+    assert match is not None
+    assert base64.b64decode(match.group(1)).startswith(PNG_SIGNATURE)
+
+
 def test_the_model_choice_list_renders(admin_user_client, run):
     choice = ItemModelChoice.objects.create(
         item=ItemForecast.objects.get(run=run, item__sku="SM-1").item,

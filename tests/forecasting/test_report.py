@@ -11,6 +11,7 @@ from forecasting.models import ForecastRun, ItemForecast
 from forecasting.services import run_forecast
 from inventory import demo_data
 from inventory_project.models import JobRun
+from items.models import Item
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,17 @@ def test_dry_run_writes_the_html_and_sends_nothing(forecast_run, tmp_path):
     # The file is read outside a mail client: its charts are embedded, not cid: references.
     assert "data:image/png;base64," in html
     assert "cid:" not in html
+
+
+def test_item_names_with_dollar_signs_are_charted_literally_and_the_report_is_sent(
+    forecast_run,
+):
+    Item.objects.update(name=r"Salt $x^$ 5 \frac")
+
+    send("--to", "ops@example.com")
+
+    (message,) = mail.outbox
+    assert any(part.get_content_type() == "image/png" for part in message.message().walk())
 
 
 def test_report_recipients_are_used_without_to(forecast_run, settings):
