@@ -159,6 +159,9 @@ class ItemForecastAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["forecasting/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("run", "item")
 
@@ -180,7 +183,7 @@ class ItemForecastAdmin(ReadOnlyAdmin):
         )
         return format_html(
             '<img src="{}" alt="Demand over the last {} days and the forecast" '
-            'style="max-width: 100%;">',
+            'class="forecast-chart">',
             charts.png_data_uri(png),
             selectors.DEFAULT_HISTORY_DAYS,
         )

@@ -1,5 +1,6 @@
 """HTTP middleware of the platform layer."""
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 
 from inventory_project.request_context import reset_request_id, sanitize_request_id, set_request_id
@@ -22,6 +23,20 @@ class AppVersionMiddleware:
         response = self.get_response(request)
         response[APP_VERSION_HEADER] = settings.APP_VERSION
         return response
+
+
+class HtmlContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's Content-Security-Policy (`CONTENT_SECURITY_POLICY`), on HTML answers only.
+
+    A policy governs what a browser loads into a page, so only pages need one: the admin and the
+    API docs. JSON, CSV, JavaScript and the metrics text go without it, which keeps a hundred
+    bytes off every API answer.
+    """
+
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)
 
 
 class RequestIdMiddleware:
