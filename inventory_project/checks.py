@@ -25,17 +25,18 @@ def check_secret_key(app_configs, **kwargs):
 
 @register(Tags.security)
 def check_trusted_proxies(app_configs, **kwargs):
-    """Every TRUSTED_PROXIES entry must be an address or a network."""
+    """Every TRUSTED_PROXIES and METRICS_ALLOWED_NETWORKS entry must be an address or a network."""
     errors = []
-    for entry in settings.TRUSTED_PROXIES:
-        try:
-            ipaddress.ip_network(entry.strip(), strict=False)
-        except ValueError:
-            errors.append(
-                Error(
-                    f"TRUSTED_PROXIES entry {entry!r} is not an address or a network.",
-                    hint="List your proxies' addresses or CIDR networks, e.g. 10.0.0.0/8.",
-                    id="inventory.E002",
+    for setting in ("TRUSTED_PROXIES", "METRICS_ALLOWED_NETWORKS"):
+        for entry in getattr(settings, setting):
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                errors.append(
+                    Error(
+                        f"{setting} entry {entry!r} is not an address or a network.",
+                        hint="List addresses or CIDR networks, e.g. 10.0.0.0/8.",
+                        id="inventory.E002",
+                    )
                 )
-            )
     return errors

@@ -56,36 +56,61 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 @functools.lru_cache(maxsize=8)
 def _networks(entries: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+    # A malformed entry is a system check error (inventory.E002); gunicorn does not run the
+    # checks, so here it is left out, not raised on every request.
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            logger.error("Ignoring %r: not an address or a network", entry)
+    return tuple(networks)
+
+
+def _in(address, entries) -> bool:
+    return any(address in network for network in _networks(tuple(entries)))
 
 
 def _trusted(address) -> bool:
-    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+    return _in(address, settings.TRUSTED_PROXIES)
+
+
+def address_in_networks(value: str, entries) -> bool:
+    """Whether the address `value` lies in one of `entries` (addresses or CIDR networks)."""
+    address = _address(value)
+    return address is not None and _in(address, entries)
 
 
 def client_address(request) -> str:
     """The caller's address, the one rate limits, the audit trail and `/metrics` go by.
 
-    REMOTE_ADDR, unless the peer is one of our own proxies (`TRUSTED_PROXIES`): then the
-    proxy header (`TRUSTED_PROXY_IP_HEADER`, X-Forwarded-For) is read from the right, past
-    every address of our proxies, and the first other address is the client. Entries left
-    of it were written by the client and could be anything, so they are never used; a
-    request that did not come from one of our proxies is counted by its own address, whatever
-    header it sends.
+    REMOTE_ADDR, unless the peer is one of our own proxies (`TRUSTED_PROXIES`, loopback by
+    default) or a local process on a unix socket (REMOTE_ADDR empty: only a process of this host
+    can reach one): then the proxy header (`TRUSTED_PROXY_IP_HEADER`, X-Forwarded-For) is read
+    from the right, past every address of our proxies, and the first other address is the
+    client. Entries left of it were written by the client and could be anything, so they are
+    never used; a request that did not come from one of our proxies is counted by its own
+    address, whatever header it sends.
     """
-    peer = request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    peer = request.META.get("REMOTE_ADDR") or ""
     header = settings.TRUSTED_PROXY_IP_HEADER
-    peer_address = _address(peer)
-    if not header or not request.META.get(header) or peer_address is None:
-        return peer
-    if not _trusted(peer_address):
-        return peer
-    for entry in reversed(request.META[header].split(",")):
+    forwarded = request.META.get(header) if header else None
+    if peer:
+        peer_address = _address(peer)
+        if not forwarded or peer_address is None or not _trusted(peer_address):
+            return peer
+    elif not forwarded:
+        return _NO_ADDRESS
+    for entry in reversed(forwarded.split(",")):
         address = _address(entry)
         if address is None:
             logger.warning("Ignoring malformed %s value", header)
-            return peer
+            return peer or _NO_ADDRESS
         if not _trusted(address):
             return str(address)
     # Only our own proxies in the chain: the request started at one of them.
-    return peer
+    return peer or _NO_ADDRESS
+
+
+# A local caller on a unix socket that names no client: one shared address for all of them.
+_NO_ADDRESS = "0.0.0.0"

@@ -107,6 +107,7 @@ def test_health_is_never_limited(limits, anon_client):
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy_header(limits, anon_client):
+    limits.TRUSTED_PROXIES = []
     for n in range(3):
         anon_client.get("/api/items", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
 
@@ -181,6 +182,35 @@ def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy(limits,
 
     assert forged_left.status_code == 429
     assert other_client.status_code == 401
+
+
+def test_the_nginx_on_this_host_is_trusted_by_default(limits, anon_client):
+    # gunicorn listens on loopback for the proxy beside it: no setting needed to see clients.
+    for _ in range(3):
+        anon_client.get("/api/items", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    other_client = anon_client.get(
+        "/api/items", REMOTE_ADDR="::1", HTTP_X_FORWARDED_FOR="203.0.113.2"
+    )
+    same_client = anon_client.get(
+        "/api/items", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.1"
+    )
+
+    assert other_client.status_code == 401
+    assert same_client.status_code == 429
+
+
+def test_a_proxy_on_a_unix_socket_names_its_clients(limits, anon_client):
+    # gunicorn on a unix socket leaves REMOTE_ADDR empty; only a local process can connect.
+    limits.TRUSTED_PROXIES = []
+    for _ in range(3):
+        anon_client.get("/api/items", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    other_client = anon_client.get("/api/items", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.2")
+    same_client = anon_client.get("/api/items", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    assert other_client.status_code == 401
+    assert same_client.status_code == 429
 
 
 def _login(client, email, password, **extra):

@@ -214,3 +214,43 @@ def test_metrics_are_summed_over_two_gunicorn_workers():
     worker_files = {p.name for p in (work / "prometheus").glob("counter_*.db")}
     assert float(served.group(1)) == 60
     assert len(worker_files) >= 2
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_a_server_error(client, settings):
+    settings.METRICS_BEARER_TOKEN = "scrape-secret-123"
+
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer é")
+
+    assert response.status_code == 403
+
+
+def test_a_malformed_allowed_network_is_a_check_error(settings):
+    from inventory_project.checks import check_trusted_proxies
+
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8", "not-a-network"]
+
+    errors = check_trusted_proxies(None)
+
+    assert [e.id for e in errors] == ["inventory.E002"]
+    assert "METRICS_ALLOWED_NETWORKS" in errors[0].msg
+
+
+def test_a_malformed_trusted_proxy_is_a_check_error(settings):
+    from inventory_project.checks import check_trusted_proxies
+
+    settings.TRUSTED_PROXIES = ["10.0.0.5", "nginx.local"]
+
+    errors = check_trusted_proxies(None)
+
+    assert [e.id for e in errors] == ["inventory.E002"]
+    assert "TRUSTED_PROXIES" in errors[0].msg
+
+
+def test_a_malformed_allowed_network_left_in_production_does_not_break_scrapes(client, settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["not-a-network", "10.0.0.0/8"]
+
+    inside = client.get("/metrics", REMOTE_ADDR="10.1.2.3")
+    outside = client.get("/metrics", REMOTE_ADDR="192.0.2.1")
+
+    assert inside.status_code == 200
+    assert outside.status_code == 403
