@@ -11,18 +11,23 @@ nothing built from rows read before a commit can be served after it, whoever sto
 key scans (Redis KEYS) anywhere.
 
 If the cache fails (Redis gone or hanging), reads fall through to the database and writes carry
-on; after a failure reads leave the cache alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs
-one short timeout, not one per request. A write always tries to bump the cache's half (a Redis
-that hangs costs each write its socket timeout, twice); when that fails it bumps the database's
-half instead, in the write's transaction and again after it, so when Redis answers again every
+on; after a failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one
+short timeout, not one per request. The one exception is a write's bump after its commit, which
+always tries Redis (a Redis that hangs costs each write one socket timeout, with no row lock
+held) and, when that fails, bumps the database's half instead: when Redis answers again every
 worker on every host sees the change, though only the writer saw the failure.
 
 A worker re-reads the database's halves (one query for all groups) when its copy is older than
-the cache's socket timeout, and after any failure of its own. That is enough to never serve a
-stale answer after a hang: a bump fails only after Redis has been silent for a whole socket
-timeout, and a worker takes its copy only after Redis has answered it, so a copy taken before
-that silence is due by the time the worker reads again, and one taken after it already holds the
-bump. A busy worker's hits cost no query.
+the cache's socket timeout, and after any failure of its own, so a busy worker's hits cost no
+query. After a Redis that hangs, no worker serves an answer from before the write: the bump fails
+only after Redis has been silent for a whole socket timeout, and a worker takes its copy only
+after Redis has answered it, so a copy taken before that silence is due when the worker reads
+again, and one taken after it holds the bump (unless Redis thawed in the milliseconds the
+writer took to commit the bump). When only the writer's host loses Redis (a partition), the
+other workers may serve the old answer until their copy is due: at most one socket timeout. A
+Redis that is restarted without its data starts every group afresh; one restored from a
+snapshot would bring back old generations with old values, so keep persistence off (as the
+deployment docs do) or flush it on restart.
 
 Every other use of the cache on a request's path (rate-limit counters, callers' cached state)
 goes through `guarded`, so it shares that back-off: a Redis that hangs costs the first request
@@ -89,10 +94,11 @@ def _bump(groups: set[str]) -> None:
 
 
 def _bump_in_database(groups: set[str]) -> None:
-    """Bump the database's half of each group's generation (in the caller's transaction)."""
-    for group in sorted(groups):  # one order for every writer: no deadlock between two of them
-        CacheGeneration.objects.get_or_create(group=group)
-        CacheGeneration.objects.filter(group=group).update(value=F("value") + 1)
+    """Bump the database's half of each group's generation."""
+    with transaction.atomic():
+        for group in sorted(groups):  # one order for every writer: no deadlock between two
+            CacheGeneration.objects.get_or_create(group=group)
+            CacheGeneration.objects.filter(group=group).update(value=F("value") + 1)
 
 
 def _database_generations(groups: list[str]) -> tuple[int, ...]:
@@ -114,8 +120,11 @@ def _recheck_seconds() -> float:
 
     An in-process cache has no socket and never fails a bump, so its database halves never move.
     """
-    timeout = settings.CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT")
-    return math.inf if timeout is None else float(timeout)
+    options = settings.CACHES["default"].get("OPTIONS", {})
+    timeouts = [
+        options[name] for name in ("SOCKET_TIMEOUT", "SOCKET_CONNECT_TIMEOUT") if name in options
+    ]
+    return min(map(float, timeouts)) if timeouts else math.inf
 
 
 def _available() -> bool:
@@ -141,8 +150,21 @@ def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) 
 
 
 def _invalidate_now(groups: set[str]) -> None:
-    # Tried even while reads are backing off: a bump left to the database's half while Redis
-    # answers again would outdate other workers' values only once their copy of that half is due.
+    """The bump inside the write's transaction: skipped while the cache is known to be away."""
+    if _available():
+        try:
+            _bump(groups)
+        except Exception:
+            _failed("invalidate")
+
+
+def _invalidate_committed(groups: set[str]) -> None:
+    """The bump after the commit: Redis's half if it answers, else the database's half.
+
+    Tried even while reads back off: a bump left to the database's half while Redis answers
+    again would outdate other workers' values only once their copy of that half is due. It runs
+    after the commit, so a Redis that hangs holds no row lock of the write while it waits.
+    """
     try:
         _bump(groups)
     except Exception:
@@ -155,7 +177,7 @@ def invalidate(*, groups: Iterable[str]) -> None:
     stale = set(groups)
     _invalidate_now(stale)
     # After the commit the write stands: a failure to invalidate then is logged, never raised.
-    transaction.on_commit(lambda: _invalidate_now(stale), robust=True)
+    transaction.on_commit(lambda: _invalidate_committed(stale), robust=True)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ def _names_seen(client, sku, reads=20):
     return names
 
 
+# Committed for real: the bump that matters runs when the write commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_write_while_redis_hangs_is_never_followed_by_stale_answers_after_the_thaw(
     api_client, staff_client, item, redis_server
 ):
@@ -134,6 +136,8 @@ def test_a_write_while_redis_hangs_is_never_followed_by_stale_answers_after_the_
     assert _names_seen(api_client, item.sku) == ["Renamed while frozen"] * 40
 
 
+# Committed for real: the bump that matters runs when the write commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_write_while_reads_back_off_still_reaches_a_redis_that_answers_again(
     api_client, staff_client, item, redis_server, settings
 ):
