@@ -17,6 +17,7 @@ BAD_CODES = [
     pytest.param("BAR\ufeff2", id="byte-order-mark"),
     pytest.param(".", id="dot"),
     pytest.param("..", id="dot-dot"),
+    pytest.param("BAR/2", id="slash"),
 ]
 
 
@@ -34,6 +35,7 @@ def test_the_api_refuses_to_create_a_location_with_the_code(staff_client, code):
     response = staff_client.post("/api/locations", {"code": code}, format="json")
 
     assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_location"
     assert not Location.objects.exists()
 
 

@@ -22,6 +22,7 @@ BAD_SKUS = [
     pytest.param("SKU\ue0001", id="private-use"),
     pytest.param(".", id="dot"),
     pytest.param("..", id="dot-dot"),
+    pytest.param("SKU/1", id="slash"),
 ]
 
 
@@ -39,7 +40,9 @@ def test_the_api_refuses_to_create_an_item_with_the_sku(staff_client, sku):
     response = staff_client.post("/api/items", {"sku": sku, "name": "Tea"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["success"] is False
+    body = response.json()
+    assert body["success"] is False
+    assert body["code"] == "invalid_sku"
     assert not Item.objects.exists()
 
 
