@@ -13,6 +13,7 @@ against the locked rows, a record created by someone else meanwhile is read agai
 instead of overwritten, and an inactive location may be emptied, never filled.
 """
 
+import itertools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -168,6 +169,9 @@ class StockCountImporter(CsvImporter):
         self.reason = reason
         self.request_id = get_request_id()
         self._resolver = ItemLocationResolver()
+        # A dry run creates no location: its new codes get negative stand-in ids, one counter for
+        # the whole file so that codes first seen in different batches never share one.
+        self._stand_in_ids = itertools.count(-1, -1)
         self._changed_share = 0.0  # of the rows of the last batch
         # Clocks of the devices that counted may run a little ahead of ours.
         self._latest_count = timezone.now() + CLOCK_SKEW
@@ -259,8 +263,7 @@ class StockCountImporter(CsvImporter):
         if write:
             found, created = locations_create_missing(codes=valid)
         else:
-            # Stand-in ids (never written): distinct, so rows at two new locations stay apart.
-            found = {code: (-n, True) for n, code in enumerate(sorted(valid), start=1)}
+            found = {code: (next(self._stand_in_ids), True) for code in sorted(valid)}
             created = valid
         self._resolver.add_locations(found)
         self.created_locations.update(created)

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from inventory_project.codes import CodeValidator
 from items.models import Item, quantity_field
 
 LOCATION_CODE_MAX_LENGTH = 64
@@ -17,11 +16,7 @@ LOT_MAX_LENGTH = 64
 
 
 class Location(models.Model):
-    code = models.CharField(
-        max_length=LOCATION_CODE_MAX_LENGTH,
-        unique=True,
-        validators=[CodeValidator("Location code")],
-    )
+    code = models.CharField(max_length=LOCATION_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=200, blank=True, default="")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

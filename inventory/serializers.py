@@ -13,7 +13,6 @@ from inventory.models import (
 )
 from inventory.services import REASON_MAX_LENGTH
 from inventory_project.api.fields import NaturalKeyField
-from inventory_project.codes import CodeValidator
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
 
@@ -122,9 +121,7 @@ class TransferResultSerializer(serializers.Serializer):
 
 
 class LocationCreateSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        max_length=LOCATION_CODE_MAX_LENGTH, validators=[CodeValidator("Location code")]
-    )
+    code = serializers.CharField(max_length=LOCATION_CODE_MAX_LENGTH)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     active = serializers.BooleanField(default=True)
 

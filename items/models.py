@@ -5,8 +5,6 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from inventory_project.codes import CodeValidator
-
 # Quantities are decimals: kilograms and litres are fractional. 14 digits, 3 after the point,
 # so every stored value is exactly representable as a JSON number.
 QUANTITY_DIGITS = 14
@@ -26,9 +24,7 @@ def item_label(sku: str, name: str) -> str:
 
 
 class Item(models.Model):
-    sku = models.CharField(
-        "SKU", max_length=SKU_MAX_LENGTH, unique=True, validators=[CodeValidator("SKU")]
-    )
+    sku = models.CharField("SKU", max_length=SKU_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=100, blank=True, default="")
     uom = models.CharField("unit of measure", max_length=20, default="each")

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from inventory_project.codes import CodeValidator
 from inventory_project.errors import ServiceError
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, SKU_MAX_LENGTH
 
@@ -67,11 +66,7 @@ class ItemWriteSerializer(serializers.Serializer):
 
 class ItemCreateSerializer(ItemWriteSerializer):
     sku = serializers.CharField(
-        max_length=SKU_MAX_LENGTH,
-        required=False,
-        allow_blank=True,
-        allow_null=True,
-        validators=[CodeValidator("SKU")],
+        max_length=SKU_MAX_LENGTH, required=False, allow_blank=True, allow_null=True
     )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
 

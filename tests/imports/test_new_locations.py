@@ -8,7 +8,9 @@ from auditlog.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from inventory.imports import StockCountImporter
 from inventory.models import Location, StockMovement, StockRecord
+from inventory_project.csv_import import import_csv
 from tests.imports.support import STOCK_IMPORT, counts, db_state, post_csv, row_errors
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +113,18 @@ def test_a_row_whose_new_location_code_is_invalid_is_a_row_error(staff_client, i
     assert error.startswith("Location code may not")
     assert body["data"]["created_locations"] == []
     assert db_state() == before
+
+
+def test_a_dry_run_gives_new_locations_of_different_batches_different_stand_in_ids(item):
+    importer = StockCountImporter(create_locations=True)
+    text = "sku,location,quantity\nSKU-1001,SHELF-A,1\nSKU-1001,SHELF-B,2\n"
+
+    import_csv(importer, io.BytesIO(text.encode()), dry_run=True, batch_size=1)
+
+    # The stand-in ids never leave the importer: its resolver is the only place to see them.
+    stand_ins = [importer._resolver._locations[code] for code in ("SHELF-A", "SHELF-B")]
+    assert len(set(stand_ins)) == 2
+    assert not Location.objects.exists()
 
 
 def test_a_negative_count_at_an_unknown_location_creates_no_location(staff_client, item):

@@ -1,5 +1,7 @@
 """No new SKU may hold invisible or control characters, or be `.` or `..`; stored ones stay."""
 
+from urllib.parse import quote
+
 import pytest
 from django.urls import reverse
 
@@ -7,6 +9,7 @@ from inventory_project.errors import ServiceError
 from items.models import Item
 from items.services import item_create
 from tests.imports.support import ITEMS_IMPORT, db_state, post_csv, row_errors
+from tests.items.test_admin import changeform_data
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +25,7 @@ BAD_SKUS = [
     pytest.param("SKU\ue0001", id="private-use"),
     pytest.param(".", id="dot"),
     pytest.param("..", id="dot-dot"),
+    pytest.param("SKU/1", id="slash"),
 ]
 
 
@@ -39,7 +43,9 @@ def test_the_api_refuses_to_create_an_item_with_the_sku(staff_client, sku):
     response = staff_client.post("/api/items", {"sku": sku, "name": "Tea"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["success"] is False
+    body = response.json()
+    assert body["success"] is False
+    assert body["code"] == "invalid_sku"
     assert not Item.objects.exists()
 
 
@@ -73,3 +79,53 @@ def test_the_message_names_the_invisible_character():
     assert refused.value.message == (
         "SKU may not contain invisible or control characters (U+200B ZERO WIDTH SPACE)."
     )
+
+
+# --- items stored before the rule keep working ---------------------------------------------
+
+
+LEGACY_SKU = "OLD\u200b1"
+
+
+@pytest.fixture
+def legacy_item():
+    # Written directly, past the services, as a row stored before the rule existed.
+    return Item.objects.create(sku=LEGACY_SKU, name="Old tea")
+
+
+def test_an_item_stored_before_the_rule_is_found_by_its_sku(viewer_client, legacy_item):
+    response = viewer_client.get(f"/api/items/{quote(LEGACY_SKU, safe='')}")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["sku"] == LEGACY_SKU
+
+
+def test_an_item_stored_before_the_rule_can_be_renamed(staff_client, legacy_item):
+    response = staff_client.patch(
+        f"/api/items/{quote(LEGACY_SKU, safe='')}", {"name": "New tea"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    legacy_item.refresh_from_db()
+    assert (legacy_item.sku, legacy_item.name) == (LEGACY_SKU, "New tea")
+
+
+def test_the_items_import_updates_an_item_stored_before_the_rule(staff_client, legacy_item):
+    body = post_csv(staff_client, ITEMS_IMPORT, f'sku,name\n"{LEGACY_SKU}",New tea\n').json()
+
+    assert body["errors"] == []
+    assert body["data"]["updated"] == 1
+    legacy_item.refresh_from_db()
+    assert legacy_item.name == "New tea"
+
+
+def test_the_admin_saves_an_item_stored_before_the_rule(admin_client, legacy_item):
+    url = reverse("admin:items_item_change", args=[legacy_item.pk])
+    data = changeform_data(admin_client.get(url))
+    data["name"] = "New tea"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    legacy_item.refresh_from_db()
+    assert (legacy_item.sku, legacy_item.name) == (LEGACY_SKU, "New tea")
