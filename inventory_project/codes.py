@@ -12,9 +12,6 @@ created, never where one is looked up.
 
 import unicodedata
 
-from django.core.exceptions import ValidationError
-from django.utils.deconstruct import deconstructible
-
 # Cc: C0 and C1 controls; Cf: format (zero-width space and joiners, bidi overrides and isolates,
 # the BOM, the soft hyphen); Zl, Zp: line and paragraph separators; Co: private use;
 # Cn: unassigned; Cs: lone surrogates (JSON can carry them, UTF-8 cannot store them).
@@ -41,24 +38,3 @@ def code_problem(value: str, *, label: str = "code") -> str | None:
                     f"(U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})."
                 )
     return None
-
-
-@deconstructible
-class CodeValidator:
-    """`code_problem` as a Django validator, for model and form fields."""
-
-    code = "invalid_code"
-
-    def __init__(self, label: str = "code") -> None:
-        self.label = label
-
-    def __call__(self, value) -> None:
-        problem = code_problem(str(value), label=self.label)
-        if problem:
-            raise ValidationError(problem, code=self.code)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, CodeValidator) and other.label == self.label
-
-    def __hash__(self) -> int:
-        return hash((CodeValidator, self.label))
