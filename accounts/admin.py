@@ -13,6 +13,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.db import IntegrityError
 from django.db.models import Q
 
 from accounts.emails import email_key, normalize_email
@@ -25,6 +26,10 @@ from inventory_project.admin_helpers import AuditHistoryAdminMixin
 _validate_login_email = EmailValidator(allowlist=["localhost", "local"])
 
 
+class _EmailTakenMeanwhile(Exception):
+    """The save of a user found its address (or a look-alike) taken after the form's check."""
+
+
 class LoginEmailField(forms.EmailField):
     default_validators = [_validate_login_email]
 
@@ -32,8 +37,17 @@ class LoginEmailField(forms.EmailField):
 class EmailLoginFormMixin:
     """The e-mail login: stored normalized, unique regardless of case and look-alike letters."""
 
+    # Set when the save found the address taken after this form's check had passed it.
+    email_taken_meanwhile = False
+
     def clean_email(self):
         email = normalize_email(self.cleaned_data.get("email", ""))
+        if self.email_taken_meanwhile:
+            raise ValidationError(EMAIL_TAKEN, code="unique")
+        if self.instance.pk and email == normalize_email(self.instance.email):
+            # An address kept as it is needs no check: a look-alike account made before keys
+            # existed (its key is empty) must stay editable, to be deactivated or given a role.
+            return email
         same = Q(email_key=email_key(email)) | Q(email__iexact=email)
         if User.objects.filter(same).exclude(pk=self.instance.pk).exists():
             raise ValidationError(EMAIL_TAKEN, code="unique")
@@ -108,6 +122,28 @@ class UserAdmin(AuditHistoryAdminMixin, DjangoUserAdmin):
     search_help_text = "Search by e-mail or name."
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
+
+    # The form's check and the save are two statements, so another request may take a
+    # look-alike address between them; the unique key then refuses the save. The page is
+    # answered again (its transaction rolled back) with the form error the check would give.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _EmailTakenMeanwhile:
+            request.email_taken_meanwhile = True
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if getattr(request, "email_taken_meanwhile", False):
+            form = type(form.__name__, (form,), {"email_taken_meanwhile": True})
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except IntegrityError:
+            raise _EmailTakenMeanwhile from None
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

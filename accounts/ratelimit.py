@@ -152,8 +152,10 @@ class ApiRateLimitMiddleware:
 def _login_counter_keys(request, email: str) -> list[tuple[str, int]]:
     window = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60
     slot = int(time.time() // window)
+    # Per identity, the key the user lookup uses too (`User.objects.get_by_email`): every
+    # spelling of an address that reaches an account counts on that account's counter.
     return [
-        (f"login-failures:email:{_email_key(email)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_EMAIL),
+        (f"login-failures:email:{email_key(email)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_EMAIL),
         (f"login-failures:ip:{client_ip(request)}:{slot}", settings.LOGIN_RATE_LIMIT_PER_IP),
     ]
 
@@ -190,7 +192,7 @@ def begin_login_attempt(request, email: str) -> dict | None:
     timeout = settings.LOGIN_RATE_LIMIT_WINDOW_MIN * 60 + 5
     counters = _login_counter_keys(request, email)
     # The same keys are taken back on success, even if the window turned in between.
-    _counted_attempts(request)[_email_key(email)] = [key for key, _limit in counters]
+    _counted_attempts(request)[email_key(email)] = [key for key, _limit in counters]
 
     def count() -> dict | None:
         blocked = None
@@ -209,7 +211,7 @@ def end_login_attempt(request, email: str) -> None:
     if not settings.RATELIMIT_ENABLE:
         return
 
-    keys = _counted_attempts(request).pop(_email_key(email), None)
+    keys = _counted_attempts(request).pop(email_key(email), None)
     if keys is None:
         keys = [key for key, _limit in _login_counter_keys(request, email)]
 
@@ -262,18 +264,12 @@ def _count_attempt(counters: list[tuple[str, int]]) -> dict | None:
     return guarded("password rate-limit counters", count)
 
 
-def _email_key(email: str) -> str:
-    # The identity the user lookup uses too (`User.objects.get_by_email`): every spelling of an
-    # address that could reach an account counts on that account's counter. A hash already.
-    return email_key(email)
-
-
 def password_reset_request_attempt(request, email: str) -> dict | None:
     """Count a reset request per e-mail and per IP; the exhausted counter when over a limit."""
     return _count_attempt(
         [
             (
-                f"password-reset:email:{_email_key(email)}",
+                f"password-reset:email:{email_key(email)}",
                 settings.PASSWORD_RESET_RATE_LIMIT_PER_EMAIL,
             ),
             (f"password-reset:ip:{client_ip(request)}", settings.PASSWORD_RESET_RATE_LIMIT_PER_IP),

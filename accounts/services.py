@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.emails import normalize_email
+from accounts.emails import email_key, normalize_email
 from accounts.roles import ROLE_ORDER, ROLE_PERMISSIONS, Role
 from inventory_project.errors import ConflictError, ServiceError
 
@@ -114,6 +114,33 @@ def user_create(
         raise ConflictError(EMAIL_TAKEN, code="email_taken", field="email") from None
     user_set_role(user=user, role=role)
     return user
+
+
+@transaction.atomic
+def user_email_keys_rebuild(*, user_model=None) -> tuple[int, int]:
+    """Give every account the key of its address as `accounts.emails` computes it today.
+
+    Oldest account first: an account whose address looks like an older account's is left
+    without a key (NULL) and still signs in with its own address. Answers (accounts whose key
+    changed, accounts left without one). Used by migration 0005, which passes its historical
+    model, and by `manage.py rekey_emails` after an upgrade of the look-alike table.
+    """
+    user_model = user_model or get_user_model()
+    before = dict(user_model.objects.values_list("pk", "email_key"))
+    # Keys are unique, so they are cleared first: a new key may be another account's old one.
+    user_model.objects.update(email_key=None)
+    taken = set()
+    changed = unkeyed = 0
+    for pk, email in user_model.objects.order_by("pk").values_list("pk", "email").iterator():
+        key = email_key(email)
+        if key in taken:
+            key = None
+            unkeyed += 1
+        else:
+            taken.add(key)
+            user_model.objects.filter(pk=pk).update(email_key=key)
+        changed += key != before.get(pk)
+    return changed, unkeyed
 
 
 # --- password reset and change ---------------------------------------------------------------

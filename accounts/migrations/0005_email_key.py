@@ -1,23 +1,17 @@
 """Give every account the key of its address (accounts.emails), oldest account first.
 
 Accounts are left as they were: an account whose address looks like an older account's keeps
-an empty key and still signs in with its own address.
+an empty key and still signs in with its own address. `manage.py rekey_emails` runs the same
+function again after an upgrade of the look-alike table.
 """
 
 from django.db import migrations, models
 
-from accounts.emails import email_key
-
 
 def fill_email_keys(apps, schema_editor):
-    user_model = apps.get_model("accounts", "User")
-    taken = set()
-    for user in user_model.objects.order_by("pk").only("pk", "email").iterator():
-        key = email_key(user.email)
-        if key in taken:
-            continue
-        taken.add(key)
-        user_model.objects.filter(pk=user.pk).update(email_key=key)
+    from accounts.services import user_email_keys_rebuild
+
+    user_email_keys_rebuild(user_model=apps.get_model("accounts", "User"))
 
 
 class Migration(migrations.Migration):

@@ -1,10 +1,14 @@
 """The user admin: Django's user admin, working with the e-mail login."""
 
 import pytest
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from accounts.admin import UserAdmin
 from accounts.models import User
-from tests.factories import UserFactory
+from accounts.selectors import user_role
+from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +125,55 @@ def test_the_user_list_finds_users_by_email_or_name(admin_client):
 
     assert list(by_email.context["cl"].result_list) == [cook]
     assert list(by_name.context["cl"].result_list) == [cook]
+
+
+def look_alike_made_before_keys() -> User:
+    """An account as migration 0005 left it: its address looks like an older one's, no key."""
+    UserFactory(email="cook@example.com")
+    (user,) = User.objects.bulk_create(
+        [User(email="cook@ex\u0430mple.com", password=make_password(TEST_PASSWORD))]
+    )
+    return user
+
+
+def test_a_look_alike_account_made_before_keys_can_be_deactivated_in_the_admin(admin_client):
+    user = look_alike_made_before_keys()
+    data = changeform_data(admin_client.get(change_url(user)))
+    del data["is_active"]
+
+    response = admin_client.post(change_url(user), data)
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.is_active, user.email, user.email_key) == (False, "cook@ex\u0430mple.com", None)
+
+
+def test_a_look_alike_account_made_before_keys_can_be_given_a_role_in_the_admin(admin_client):
+    user = look_alike_made_before_keys()
+    data = changeform_data(admin_client.get(change_url(user)))
+    data.update(groups=[Group.objects.get(name="viewer").pk], name="Checked")
+
+    response = admin_client.post(change_url(user), data)
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.name, user_role(user), user.email_key) == ("Checked", "viewer", None)
+
+
+def test_a_look_alike_taken_between_the_check_and_the_save_is_a_form_error(
+    admin_client, monkeypatch
+):
+    # Another request creates a look-alike address after this form passed its check.
+    save_form = UserAdmin.save_form
+
+    def save_form_after_another_request(self, request, form, change):
+        UserFactory(email="new.cook@ex\u0430mple.com")
+        return save_form(self, request, form, change)
+
+    monkeypatch.setattr(UserAdmin, "save_form", save_form_after_another_request)
+
+    response = admin_client.post(reverse("admin:accounts_user_add"), new_user())
+
+    assert response.status_code == 200
+    assert "looks like it" in response.context["adminform"].form.errors["email"][0]
+    assert not User.objects.filter(email="new.cook@example.com").exists()

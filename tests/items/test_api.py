@@ -593,3 +593,27 @@ def test_a_deleted_items_ledger_stays_readable(api_client, item, location):
     response = api_client.get("/api/inventory/movements?sku=SKU-1001")
 
     assert response.json()["count"] == 1
+
+
+def test_staff_may_create_an_item_that_starts_inactive(staff_client):
+    response = staff_client.post(
+        "/api/items", {"sku": "SKU-4001", "name": "Saffron", "active": False}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["data"]["sku"] == "SKU-4001"
+    assert Item.objects.get(sku="SKU-4001").active is False
+
+
+def test_staff_changing_an_items_active_with_other_fields_is_refused_and_changes_nothing(
+    staff_client, item
+):
+    before = _items()
+
+    response = staff_client.patch(
+        f"/api/items/{item.sku}", {"name": "Renamed", "active": False}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "Insufficient permissions. Required roles: admin"
+    assert _items() == before
