@@ -118,6 +118,12 @@ def test_the_item_forecast_list_takes_the_same_few_queries_for_any_number_of_ite
         assert len(results(admin_user_client.get(url))) == items
 
 
+def _inline_png(response) -> bytes:
+    match = re.search(rb'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', response.content)
+    assert match is not None, "no inline PNG chart on the page"
+    return base64.b64decode(match.group(1))
+
+
 def test_an_item_forecast_page_shows_the_chart_as_an_inline_png(admin_user_client, run):
     forecast = ItemForecast.objects.get(run=run, item__sku="SM-1")
 
@@ -126,9 +132,7 @@ def test_an_item_forecast_page_shows_the_chart_as_an_inline_png(admin_user_clien
     )
 
     assert response.status_code == 200
-    match = re.search(rb'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', response.content)
-    assert match is not None
-    assert base64.b64decode(match.group(1)).startswith(PNG_SIGNATURE)
+    assert _inline_png(response).startswith(PNG_SIGNATURE)
     assert b'name="_save"' not in response.content
 
 
@@ -144,9 +148,7 @@ def test_an_item_name_with_dollar_signs_is_charted_literally_on_its_forecast_pag
     )
 
     assert response.status_code == 200
-    match = re.search(rb'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', response.content)
-    assert match is not None
-    assert base64.b64decode(match.group(1)).startswith(PNG_SIGNATURE)
+    assert _inline_png(response).startswith(PNG_SIGNATURE)
 
 
 def test_the_model_choice_list_renders(admin_user_client, run):
