@@ -6,6 +6,7 @@ Part 1, the doors (one child process a case, killed after `--timeout` seconds): 
 - `line-10mb`: a header, then one 10 MB line without a line break;
 - `columns-100k`: a header of 100,000 columns;
 - `cell-1mb`: a row whose quoted cell holds 1 MB (with line breaks inside the quotes);
+- `blank-10mb`: a header, ten million blank lines, then one row (read, and imported);
 - `valid-60kb`: a good row with a 60,000-character cell in an ignored column (under the cap:
   it must still be imported),
 
@@ -44,7 +45,7 @@ HOST = api_bench.HOST
 ADMIN_EMAIL = "bench-hostile@example.com"
 ADMIN_PASSWORD = "bench-hostile-password-1"
 MB = 1024 * 1024
-SHAPES = ("line-10mb", "columns-100k", "cell-1mb", "valid-60kb")
+SHAPES = ("line-10mb", "columns-100k", "cell-1mb", "blank-10mb", "valid-60kb")
 DOORS = ("api", "admin", "command")
 UPLOADS = 5
 UPLOAD_BYTES = 100 * 1024
@@ -67,6 +68,8 @@ def write_shape(folder: Path, shape: str) -> Path:
             f.write(b"HOST-1,Row\n")
         elif shape == "cell-1mb":
             f.write(b'sku,name\nHOST-1,"' + b"line\n" * (MB // 5) + b'"\n')
+        elif shape == "blank-10mb":
+            f.write(b"sku,name\n" + b"\n" * (10 * MB) + b"HOST-1,After the blank lines\n")
         elif shape == "valid-60kb":
             f.write(b"sku,name,notes\nHOST-1,Long row," + b"n" * 60_000 + b"\n")
         else:

@@ -172,6 +172,9 @@ def check_length(value: str, *, field: str, limit: int) -> str:
 _BOM = codecs.BOM_UTF8
 
 
+_LINE_ENDS = frozenset({b"\n", b"\r\n", b"\r"})
+
+
 def not_utf8(line: int) -> CsvFileError:
     return CsvFileError(
         f"The file is not UTF-8 text (line {line} has bytes that are not). Save it as "
@@ -210,14 +213,21 @@ class _Utf8Lines:
         self._limit = limit
         self._max_record = max_record_bytes
         self.bytes_read = 0
-        self.line = 0  # physical lines handed out so far
-        self._record_start = 1  # physical line where the current record starts
+        self.line = 0  # physical lines read so far
+        self.record_start = 1  # physical line where the current record starts
         self._record_bytes = 0  # bytes of its lines handed out so far
+        self._at_record_start = False
 
     def start_record(self) -> None:
-        """The next line handed out starts a new record."""
-        self._record_start = self.line + 1
+        """The next line handed out starts a new record.
+
+        Empty lines between records are passed over here, a run of them at a time, counted but
+        never handed out: a record of its own each, they would cost the csv module and the
+        reader a row each (a file of blank lines is a cheap way to hold a worker).
+        """
+        self.record_start = self.line + 1
         self._record_bytes = 0
+        self._at_record_start = True
 
     def _chunks(self) -> Iterator[bytes]:
         read = self._source.read
@@ -238,7 +248,7 @@ class _Utf8Lines:
 
     def _check_record(self, pending: int) -> None:
         if self._record_bytes + pending > self._max_record:
-            raise line_too_long(self._record_start, self._max_record)
+            raise line_too_long(self.record_start, self._max_record)
 
     def __iter__(self) -> Iterator[str]:
         pieces: list[bytes] = []  # the line read so far, not yet ended
@@ -264,6 +274,11 @@ class _Utf8Lines:
                     line = b"".join(pieces)
                     pieces = []
                     pending = 0
+                elif self._at_record_start and line in _LINE_ENDS:
+                    self.line += 1
+                    self.record_start += 1
+                    continue
+                self._at_record_start = False
                 self._check_record(len(line))
                 self._record_bytes += len(line)
                 yield self._decode(line)
@@ -276,6 +291,7 @@ class _Utf8Lines:
             pending += 1
         if pieces:
             self._check_record(pending)
+            self._at_record_start = False
             yield self._decode(b"".join(pieces))
 
 
@@ -362,8 +378,8 @@ class CsvReader:
         self._lines.start_record()
         for line in self._line_iterator:
             if line.strip():
+                self._line = self._lines.record_start
                 return line
-            self._line += 1
             self._lines.start_record()
         raise CsvFileError("The file is empty: the first line must be the header.")
 
@@ -372,9 +388,8 @@ class CsvReader:
         width = len(columns)
         reader = self._reader
         unnamed = "" in columns  # an empty header cell: its column is not read
-        base = self._line  # physical line of the header
-        previous_end = 0
-        start_record = self._lines.start_record
+        lines = self._lines
+        start_record = lines.start_record
         while True:
             start_record()
             try:
@@ -383,10 +398,9 @@ class CsvReader:
                 return
             except csv.Error as exc:
                 raise CsvFileError(
-                    f"Line {base + previous_end + 1} cannot be read as CSV: {exc}."
+                    f"Line {lines.record_start} cannot be read as CSV: {exc}."
                 ) from None
-            line = base + previous_end + 1
-            previous_end = reader.line_num
+            line = lines.record_start
             # This loop runs once a row, a million times for a big file: C-level calls only.
             joined = "".join(cells)
             if not joined.strip():

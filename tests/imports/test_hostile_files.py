@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from forecasting.imports import import_usage_csv
 from inventory.imports import import_stock_counts_csv
-from inventory_project.csv_import import READ_CHUNK_BYTES, CsvFileError
+from inventory_project.csv_import import READ_CHUNK_BYTES, CsvFileError, _Utf8Lines
 from items.imports import import_items_csv
 from tests.conftest import user_with_role
 from tests.imports.support import (
@@ -223,3 +223,43 @@ def test_the_import_commands_refuse_a_hostile_file_naming_the_line_after_reading
     assert str(raised.value) == line_too_long(line)
     assert stdin.tell() <= MOST_READ
     assert db_state() == before
+
+
+# --- runs of blank lines ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_blank_lines_between_records_never_reach_the_csv_module(end):
+    lines = _Utf8Lines(
+        io.BytesIO(f"sku,name{end}{end * 100_000}A-1,Salt{end}".encode()),
+        64 * MB,
+        max_record_bytes=CAP,
+    )
+    handed_out = iter(lines)
+
+    lines.start_record()
+    header = next(handed_out)
+    lines.start_record()
+    row = next(handed_out)
+
+    assert (header, row) == (f"sku,name{end}", f"A-1,Salt{end}")
+    assert lines.record_start == 100_002
+    assert list(handed_out) == []
+
+
+def test_a_row_after_many_blank_lines_is_named_by_its_own_line(api_client, world):
+    body = "sku,location,quantity\n" + "\r\n" * 100_000 + "NO-SUCH-SKU,WALK-IN,1\n"
+
+    response = post_csv(api_client, STOCK_IMPORT, body, query="dry_run=true")
+
+    assert response.status_code == 200, response.content[:300]
+    assert [error["line"] for error in response.json()["errors"]] == [100_002]
+
+
+def test_blank_lines_inside_a_quoted_cell_are_kept(world):
+    body = b'sku,name,category\nA-1,"Salt\n\n\nfine",Dry\n'
+
+    report = import_items_csv(csv_file=io.BytesIO(body), dry_run=True)
+
+    assert report.error_count == 0
+    assert report.inserted == 1
