@@ -48,9 +48,20 @@ def _prototype(char: str) -> str:
     return other
 
 
+def _unicode_domain(address: str) -> str:
+    """The address with its domain's punycode labels (`xn--...`) as the letters they encode."""
+    local, at, domain = address.rpartition("@")
+    if not at or "xn--" not in domain.lower():
+        return address
+    try:
+        return f"{local}@{domain.lower().encode('ascii').decode('idna')}"
+    except UnicodeError:  # not valid punycode: compared as written
+        return address
+
+
 def email_skeleton(address: str) -> str:
     """The form two look-alike addresses share (case-insensitive TR39 skeleton)."""
-    text = unicodedata.normalize("NFKC", address.strip()).casefold()
+    text = unicodedata.normalize("NFKC", _unicode_domain(address.strip())).casefold()
     # A prototype may itself fold (`0` has the prototype `O`): map until nothing changes.
     for _round in range(4):
         text = unicodedata.normalize("NFD", text)

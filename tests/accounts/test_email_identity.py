@@ -126,3 +126,12 @@ def test_demo_users_refuse_an_account_that_only_looks_like_a_demo_address(settin
     look_alike.refresh_from_db()
     assert (look_alike.password, look_alike.is_superuser) == (password, False)
     assert list(User.objects.values_list("email", flat=True)) == ["\u0430dmin@local"]
+
+
+def test_a_domain_spelled_in_punycode_is_the_domain_it_encodes():
+    user_with_role("staff", email="cook@ex\u0430mple.com")  # a Cyrillic а in the domain
+
+    with pytest.raises(ConflictError):
+        user_create(email="cook@xn--exmple-4nf.com", password=TEST_PASSWORD)
+    with pytest.raises(ConflictError):
+        user_create(email="cook@example.com", password=TEST_PASSWORD)
