@@ -18,9 +18,11 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from inventory_project.api.exceptions import failure_body
 from inventory_project.logging import route_template
 from inventory_project.request_context import address_in_networks, client_address
 
@@ -148,13 +150,18 @@ def _scrape_allowed(request) -> bool:
     return address_in_networks(client_address(request), networks)
 
 
+@csrf_exempt  # a scrape sends no cookie; another method gets the envelope's 405, not CSRF's page
 def metrics_view(request):
     """GET /metrics: Prometheus text, all workers summed under gunicorn."""
-    if not _scrape_allowed(request):
-        return JsonResponse(
-            {"success": False, "error": "Metrics are restricted", "code": "forbidden"},
-            status=403,
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse(
+            failure_body(f'Method "{request.method}" not allowed.', code="method_not_allowed"),
+            status=405,
         )
+        response["Allow"] = "GET, HEAD"
+        return response
+    if not _scrape_allowed(request):
+        return JsonResponse(failure_body("Metrics are restricted", code="forbidden"), status=403)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

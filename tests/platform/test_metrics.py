@@ -254,3 +254,16 @@ def test_a_malformed_allowed_network_left_in_production_does_not_break_scrapes(c
 
     assert inside.status_code == 200
     assert outside.status_code == 403
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_another_method_on_metrics_is_a_405_in_the_envelope(client, method):
+    response = getattr(client, method)("/metrics")
+
+    assert response.status_code == 405
+    assert response.json() == {
+        "success": False,
+        "error": f'Method "{method.upper()}" not allowed.',
+        "code": "method_not_allowed",
+    }
+    assert response["Allow"] == "GET, HEAD"
