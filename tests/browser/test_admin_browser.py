@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -55,7 +56,11 @@ def click_and_wait_for(browser, element, css: str):
     """Click what loads a new page, then wait for that page (not the old one) to show `css`."""
     old_page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, WAIT_SECONDS).until(EC.staleness_of(old_page))
+    # While the page is being replaced, chromedriver may answer about the old node with an
+    # inspector error instead of "stale": ask again until it says stale.
+    WebDriverWait(browser, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+        EC.staleness_of(old_page)
+    )
     return wait_for(browser, css)
 
 
