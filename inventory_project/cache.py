@@ -17,6 +17,11 @@ always tries Redis (a Redis that hangs costs each write one socket timeout, with
 held) and, when that fails, bumps the database's half instead: when Redis answers again every
 worker on every host sees the change, though only the writer saw the failure.
 
+On the embedded default the cache is in-process, so a write made by another process (a
+`manage.py` import, another worker) cannot bump this one's cache: there every write also bumps
+the database's half after its commit, and each process re-reads the halves at most once a
+second (`IN_PROCESS_RECHECK_SECONDS`), so another process's write shows within a second.
+
 A worker re-reads the database's halves (one query for all groups) when its copy is older than
 the cache's socket timeout, and after any failure of its own, so a busy worker's hits cost no
 query. After a Redis that hangs, no worker serves an answer from before the write: the bump fails
@@ -115,11 +120,20 @@ def _database_generations(groups: list[str]) -> tuple[int, ...]:
     return tuple(stored.get(name, 0) for name in groups)
 
 
-def _recheck_seconds() -> float:
-    """How long a copy of the database's halves may be used: no longer than a failed bump takes.
+# How long a process of the embedded default trusts its copy of the database's halves: the
+# in-process cache of another process (a `manage.py` command, another worker) never sees this
+# one's bumps, so there the database's half carries every write's bump.
+IN_PROCESS_RECHECK_SECONDS = 1.0
 
-    An in-process cache has no socket and never fails a bump, so its database halves never move.
-    """
+
+def _in_process() -> bool:
+    return settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def _recheck_seconds() -> float:
+    """How long a copy of the database's halves may be used: no longer than a failed bump takes."""
+    if _in_process():
+        return IN_PROCESS_RECHECK_SECONDS
     options = settings.CACHES["default"].get("OPTIONS", {})
     timeouts = [
         options[name] for name in ("SOCKET_TIMEOUT", "SOCKET_CONNECT_TIMEOUT") if name in options
@@ -169,6 +183,9 @@ def _invalidate_committed(groups: set[str]) -> None:
         _bump(groups)
     except Exception:
         _failed("invalidate")
+        _bump_in_database(groups)
+        return
+    if _in_process():
         _bump_in_database(groups)
 
 

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from inventory import services as stock_services
 from inventory.cached import SUMMARY
+from inventory_project import cache as response_cache
 from items import services as item_services
 from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 from tests.helpers import UNREACHABLE_REDIS
@@ -215,3 +217,27 @@ def test_a_filtered_stock_list_bypasses_the_cache(api_client, stocked):
     response = api_client.get("/api/inventory?location=WALK-IN")
 
     assert response["X-Cache"] == "BYPASS"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_by_another_process_shows_within_a_second_on_the_embedded_default(
+    api_client, item, settings
+):
+    # The embedded default: each process has a cache of its own (a `manage.py` import beside
+    # the server, or another worker).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    response_cache.reset_state()
+    api_client.get("/api/items")
+    keys = [f"generation:{group}" for group in ("items", "stock")]
+    this_process = cache.get_many(keys)
+
+    item_services.item_update(item=item, data={"name": "Renamed by a command"})
+    # The bump reached the other process's cache only; this one's is as it was.
+    cache.set_many(this_process, timeout=None)
+    within_the_second = api_client.get("/api/items")
+    read_at, halves = response_cache._database_halves
+    response_cache._database_halves = (read_at - response_cache.IN_PROCESS_RECHECK_SECONDS, halves)
+    after_the_second = api_client.get("/api/items")
+
+    assert within_the_second["X-Cache"] == "HIT"  # this process alone cannot know yet
+    assert after_the_second.json()["data"][0]["name"] == "Renamed by a command"
