@@ -189,7 +189,7 @@ JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
 # The watchdog (`manage.py watchdog`) re-runs the daily forecast once it is 1.5 x this late.
 FORECAST_INTERVAL_HOURS = env.int("FORECAST_INTERVAL_HOURS", default=24)
 # Consecutive daily forecasts with failing health before the watchdog raises an alert.
-MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=3)
+MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=6)  # v19.2 raised it from 5
 
 # --- Cron (django-crontab: `manage.py crontab add`) --------------------------------------------
 # Each entry runs management commands; the commands take their own locks and record their runs.

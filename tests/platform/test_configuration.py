@@ -164,3 +164,9 @@ def _gunicorn_bind(**env: str) -> str:
 
 def test_gunicorn_listens_on_loopback_only_unless_told_otherwise():
     assert _gunicorn_bind() == "127.0.0.1:8000"
+
+
+def test_the_forecast_thresholds_default_to_v20s(settings):
+    # An ops team moving from v20 keeps its alerting: v19.2 set MAPE 20 and 6 failures.
+    assert os.environ.get("MAX_HEALTH_FAILURES") is None
+    assert (settings.MAPE_THRESHOLD, settings.MAX_HEALTH_FAILURES) == (20.0, 6)
