@@ -69,8 +69,6 @@ _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0
 _unavailable_until = 0.0
 # This process's copy of the database's halves: (monotonic time read, {group: value}).
 _database_halves: tuple[float, dict[str, int]] | None = None
-# Groups whose database half this process knows to have a row (rows are never deleted).
-_database_rows_made: set[str] = set()
 
 
 def _generation_key(group: str) -> str:
@@ -101,9 +99,14 @@ def _bump(groups: set[str]) -> None:
 
 def _bump_in_database(groups: set[str]) -> None:
     """Bump the database's half of each group's generation: one UPDATE once the rows exist."""
-    for group in sorted(groups - _database_rows_made):
-        CacheGeneration.objects.get_or_create(group=group)
-        _database_rows_made.add(group)
+    if _update_database_halves(groups) < len(groups):
+        # The first bump of a group makes its row; the groups bumped twice meanwhile lose nothing.
+        for group in sorted(groups):
+            CacheGeneration.objects.get_or_create(group=group)
+        _update_database_halves(groups)
+
+
+def _update_database_halves(groups: set[str]) -> int:
     # Plain SQL, as in `_database_generations`: on the embedded default every write runs it.
     table = connection.ops.quote_name(CacheGeneration._meta.db_table)
     group = connection.ops.quote_name("group")
@@ -113,6 +116,7 @@ def _bump_in_database(groups: set[str]) -> None:
             f"UPDATE {table} SET value = value + 1 WHERE {group} IN ({placeholders})",  # noqa: S608
             sorted(groups),  # one order for every writer: no deadlock between two of them
         )
+        return cursor.rowcount
 
 
 def _database_generations(groups: list[str]) -> tuple[int, ...]:
@@ -335,7 +339,6 @@ def reset_state() -> None:
     global _unavailable_until, _database_halves
     _unavailable_until = 0.0
     _database_halves = None
-    _database_rows_made.clear()
     _counts.clear()
 
 
