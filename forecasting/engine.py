@@ -45,6 +45,11 @@ from forecasting.demand_classes import DemandClass
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
 SEASON_LENGTH = 7  # daily data, weekly pattern
+# A retrain fold needs more than two weeks of history before its scored window.
+MIN_FOLD_DAYS = 2 * SEASON_LENGTH
+# The weekly retrain replaces a class's default model only with a challenger whose mean
+# cross-validation score is more than this fraction below the default's (see `choose_model`).
+CHALLENGER_MARGIN = 0.05
 BASELINE_WINDOW = 28  # v20's forecast: the mean of the last 28 days
 # The weekday profile (see `_weekday_profile`): up to a year of whole weeks, shrunk toward a
 # flat week by 1 + PROFILE_PRIOR / (mean daily demand) pseudo-weeks.
@@ -181,6 +186,20 @@ def _weekday_mean(y: np.ndarray, horizon: int) -> np.ndarray:
     return float(recent.sum() / weights.sum()) * profile[position[len(y) :]]
 
 
+def _recent_mean(y: np.ndarray, horizon: int) -> np.ndarray:
+    recent = y[-BASELINE_WINDOW:]
+    return np.full(horizon, float(recent.mean()) if len(recent) else 0.0)
+
+
+def v20_baseline(y: np.ndarray, horizon: int) -> np.ndarray:
+    """v20's forecast, the yardstick of health: the last 28 days' total over 28, every day.
+
+    v20 counted the days before an item existed as zeros, so an item younger than four weeks
+    gets its total over 28 here too.
+    """
+    return np.full(horizon, float(y[-BASELINE_WINDOW:].sum()) / BASELINE_WINDOW)
+
+
 def _models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
     # Imported here: statsforecast takes a second to import, and only forecasting needs it.
     from statsforecast.models import (
@@ -193,7 +212,6 @@ def _models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
         SeasonalNaive,
         SeasonalWindowAverage,
         SimpleExponentialSmoothingOptimized,
-        WindowAverage,
     )
 
     return {
@@ -220,7 +238,9 @@ def _models() -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
         "tsb": _statsforecast(lambda: TSB(alpha_d=0.1, alpha_p=0.1)),
         "adida": _statsforecast(ADIDA),
         "imapa": _statsforecast(IMAPA),
-        "mean28": _statsforecast(lambda: WindowAverage(window_size=BASELINE_WINDOW)),
+        # The mean of the last 28 days (of all the days, for an item younger than that): the
+        # model of items with too little history to classify.
+        "mean28": _recent_mean,
     }
 
 
@@ -412,10 +432,13 @@ def fold_origins(length: int, *, holdout: int, folds: int) -> list[int]:
 
     Fold k (0-based) trains on everything before the last (folds - k + 1) x holdout days and is
     scored on the next `holdout` days; the final holdout is never scored. Folds left with under
-    two weeks of training are dropped.
+    two weeks of training are dropped (the earliest go first).
     """
-    origins = [length - holdout * (folds - k + 1) for k in range(folds)]
-    return [o for o in origins if o > 2 * SEASON_LENGTH]
+    return [o for o in _all_fold_origins(length, holdout=holdout, folds=folds) if o > MIN_FOLD_DAYS]
+
+
+def _all_fold_origins(length: int, *, holdout: int, folds: int) -> list[int]:
+    return [length - holdout * (folds - k + 1) for k in range(folds)]
 
 
 def fold_priors(
@@ -425,18 +448,25 @@ def fold_priors(
     holdout: int,
     folds: int,
 ) -> list[list[PromotionEffect]]:
-    """Per item (all of one length), the prior of each retrain fold.
+    """Per item, the prior of each of the `folds` retrain folds (fold k at index k).
 
-    Each fold's pool ends at that fold's origin, so no fold is scored on days its prior has
-    seen.
+    The histories end on the same day but may start on different ones (each at its item's
+    first record): fold k's origin is the same day for all of them, (folds - k + 1) x holdout
+    days before the end. Each fold's pool ends at that origin, so no fold is scored on days its
+    prior has seen. A history too short for a fold adds nothing to that fold's pool.
     """
-    origins = fold_origins(len(series[0]), holdout=holdout, folds=folds) if series else []
-    per_fold = [
-        promotion_priors(
-            [y[:origin] for y in series], [None if m is None else m[:origin] for m in promotions]
+    per_fold = []
+    for k in range(folds):
+        cut = holdout * (folds - k + 1)
+        per_fold.append(
+            promotion_priors(
+                [y[: max(len(y) - cut, 0)] for y in series],
+                [
+                    None if m is None else m[: max(len(y) - cut, 0)]
+                    for y, m in zip(series, promotions, strict=True)
+                ],
+            )
         )
-        for origin in origins
-    ]
     return [list(priors) for priors in zip(*per_fold, strict=True)] or [[] for _ in series]
 
 
@@ -558,6 +588,8 @@ class ItemResult:
     intervals: dict[int, tuple[np.ndarray, np.ndarray]]  # level -> (low, high)
     accuracy: Accuracy | None  # None when the history is too short for a holdout
     holdout_forecast: np.ndarray | None = field(default=None, repr=False)
+    # v20's forecast (`v20_baseline`) scored on the same holdout: what health compares with.
+    baseline_accuracy: Accuracy | None = None
 
 
 def forecast_item(
@@ -581,7 +613,7 @@ def forecast_item(
     """
     classification = classify(y)
     model = model or DEFAULT_MODEL[classification.demand_class]
-    result_accuracy = None
+    result_accuracy = baseline_accuracy = None
     backtest = None
     if len(y) > holdout + SEASON_LENGTH:
         history, actual = y[:-holdout], y[-holdout:]
@@ -593,6 +625,7 @@ def forecast_item(
             prior=prior,
         )
         result_accuracy = accuracy(actual, backtest, history)
+        baseline_accuracy = accuracy(actual, v20_baseline(history, holdout), history)
         errors = np.abs(actual - backtest)
     else:
         # No holdout to learn the error from: the day-to-day spread of the history stands in,
@@ -606,7 +639,9 @@ def forecast_item(
         half_width = float(np.quantile(errors, level / 100)) if len(errors) else 0.0
         half_width = half_width * scale
         intervals[level] = (np.clip(mean - half_width, 0.0, None), mean + half_width)
-    return ItemResult(classification, model, mean, intervals, result_accuracy, backtest)
+    return ItemResult(
+        classification, model, mean, intervals, result_accuracy, backtest, baseline_accuracy
+    )
 
 
 def choose_model(
@@ -618,19 +653,27 @@ def choose_model(
     promotions: np.ndarray | None = None,
     priors: Sequence[PromotionEffect | None] | None = None,
 ) -> tuple[str, dict[str, float]]:
-    """The candidate with the best mean score over `folds` rolling origins, and every score.
+    """The model to refit daily, chosen by rolling-origin cross-validation, and every score.
 
-    The folds are those of `fold_origins`; the final holdout is never scored, so the daily
-    run's backtest is not the data the choice was made on. With `promotions` (covering `y`)
-    every fold handles promotions as the daily run does (see `predict`), with `priors[k]` as
-    fold k's prior (from `fold_priors`: pooled only from before that fold's origin).
+    Each candidate's score is its mean over the folds of `fold_origins`; the final holdout is
+    never scored, so the daily run's backtest is not the data the choice was made on. The
+    class's default model stays unless a challenger's score is below the default's by more
+    than `CHALLENGER_MARGIN` (see there): on a few weeks of noisy demand the best of several
+    near-equal models is mostly the luckiest. With `promotions` (covering `y`) every fold
+    handles promotions as the daily run does (see `predict`), with `priors[k]` as fold k's
+    prior (from `fold_priors`: pooled only from before that fold's origin).
     """
     demand_class = classify(y).demand_class
+    default = DEFAULT_MODEL[demand_class]
     candidates = candidates or CANDIDATES[demand_class]
     scores: dict[str, float] = {}
-    origins = fold_origins(len(y), holdout=holdout, folds=folds)
-    if not origins:
-        return DEFAULT_MODEL[demand_class], {}
+    folds_used = [
+        (k, origin)
+        for k, origin in enumerate(_all_fold_origins(len(y), holdout=holdout, folds=folds))
+        if origin > MIN_FOLD_DAYS
+    ]
+    if not folds_used:
+        return default, {}
     # The effect each fold learns does not depend on the candidate: learned once per fold.
     fold_factors = [
         _factors(
@@ -639,14 +682,16 @@ def choose_model(
             holdout,
             priors[k] if priors else None,
         )
-        for k, origin in enumerate(origins)
+        for k, origin in folds_used
     ]
     for name in candidates:
         fold_scores = []
-        for origin, factors in zip(origins, fold_factors, strict=True):
+        for (_k, origin), factors in zip(folds_used, fold_factors, strict=True):
             history, actual = y[:origin], y[origin : origin + holdout]
             forecast = _predict(name, history, holdout, factors)
             fold_scores.append(selection_score(accuracy(actual, forecast, history), demand_class))
         scores[name] = float(np.mean(fold_scores))
-    best = min(scores, key=lambda name: (scores[name], name != DEFAULT_MODEL[demand_class]))
+    best = min(scores, key=lambda name: (scores[name], name != default))
+    if default in scores and not scores[best] < (1 - CHALLENGER_MARGIN) * scores[default]:
+        best = default
     return best, scores

@@ -1,10 +1,16 @@
-"""Daily demand history per item: the ledger's issues plus imported usage, zero-filled.
+"""Daily demand history per item: the ledger's issues plus imported usage, from its first record.
 
 Demand on a day is what left the shelves: the sum of the item's `issue` movements that day (in
 the server's time zone), over all locations. Imported usage (`DailyUsage`) is the record kept
 elsewhere, before the system or at a point of sale: on a day it covers it replaces the ledger's
 figure, so the two are never added up twice. A usage row of the item as a whole (no location)
 is that day's full figure; otherwise the day's per-location rows are added up.
+
+An item's history starts at its first record: its first ledger movement of any kind (a delivery,
+a count, an issue) or its first imported usage day, whichever is earlier (`item_histories`).
+Days before it are not days without demand: the item did not exist yet, and counting them as
+zeros would make an item launched last month look intermittent and drag its level down. Days
+from the first record on without any issue are real zeros.
 
 Promotions (`promotion_matrix`) come the same way, a batch of items at a time: the days each
 item is promoted, over its history and its horizon.
@@ -18,7 +24,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -81,6 +87,52 @@ def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
     # correction booked as a negative issue could: demand is never below zero.
     np.clip(matrix, 0.0, None, out=matrix)
     return matrix
+
+
+def first_record_days(item_ids: list[int]) -> dict[int, date]:
+    """Each item's first day with a record: a ledger movement of any kind or imported usage.
+
+    Items without any record are left out. Two grouped queries, each served by an index that
+    starts with the item.
+    """
+    if not item_ids:
+        return {}
+    first: dict[int, date] = {}
+    movements = (
+        StockMovement.objects.filter(item_id__in=item_ids)
+        .values_list("item_id")
+        .annotate(first=Min("created_at"))
+        .order_by()
+    )
+    for item_id, created_at in movements:
+        first[item_id] = timezone.localdate(created_at)
+    usage = (
+        DailyUsage.objects.filter(item_id__in=item_ids)
+        .values_list("item_id")
+        .annotate(first=Min("date"))
+        .order_by()
+    )
+    for item_id, day in usage:
+        first[item_id] = min(day, first.get(item_id, day))
+    return first
+
+
+def item_histories(item_ids: list[int], *, end: date, days: int) -> list[np.ndarray]:
+    """Each item's daily demand (in `item_ids` order) from its first record, at most `days`.
+
+    An item whose first record is after `end`, or that has none, has an empty history.
+    """
+    matrix = demand_matrix(item_ids, end=end, days=days)
+    start = end - timedelta(days=days - 1)
+    first = first_record_days(item_ids)
+    histories = []
+    for row, item_id in zip(matrix, item_ids, strict=True):
+        day = first.get(item_id)
+        if day is None or day > end:
+            histories.append(row[:0])
+        else:
+            histories.append(row[max((day - start).days, 0) :])
+    return histories
 
 
 def promotion_matrix(item_ids: list[int], *, start: date, days: int) -> np.ndarray:

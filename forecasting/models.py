@@ -72,7 +72,7 @@ class ForecastRun(models.Model):
 
     class Health(models.TextChoices):
         PASSING = "passing", "Passing"
-        FAILING = "failing", "Failing (pooled WAPE x 100 over MAPE_THRESHOLD)"
+        FAILING = "failing", "Failing (worse than v20's forecast, see MAPE_THRESHOLD)"
         UNKNOWN = "unknown", "Unknown (no item had a backtest)"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -93,6 +93,10 @@ class ForecastRun(models.Model):
     average_wape = models.FloatField(null=True, blank=True)
     average_mase = models.FloatField(null=True, blank=True)
     average_rmsse = models.FloatField(null=True, blank=True)
+    # v20's forecast (the mean of the last 28 days) scored on the same holdout, pooled.
+    baseline_wape = models.FloatField(null=True, blank=True)
+    # Per demand class: {"items", "wape", "baseline_wape", "failing"} (see `_summarize`).
+    class_accuracy = models.JSONField(default=dict, blank=True)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
     high_variance_count = models.PositiveIntegerField(default=0)
     config = models.JSONField(default=dict, blank=True)
@@ -128,6 +132,8 @@ class ItemForecast(models.Model):
     item_mape = models.FloatField(null=True, blank=True, help_text="WAPE x 100 (see docs).")
     mape_nonzero = models.FloatField(null=True, blank=True)
     wape = models.FloatField(null=True, blank=True)
+    # WAPE of v20's forecast on the same holdout, the yardstick of the run's health.
+    baseline_wape = models.FloatField(null=True, blank=True)
     mase = models.FloatField(null=True, blank=True)
     rmsse = models.FloatField(null=True, blank=True)
     holdout_actual = models.FloatField(null=True, blank=True)

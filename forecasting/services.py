@@ -29,12 +29,12 @@ from datetime import date, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, F, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from forecasting import engine
 from forecasting.cached import preload_forecast_cache
-from forecasting.history import demand_matrix, last_history_day, promotion_matrix
+from forecasting.history import item_histories, last_history_day, promotion_matrix
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
 from items.models import Item
 
@@ -51,33 +51,50 @@ def _none_or_round(value: float | None, places: int = 4) -> float | None:
     return None if value is None else round(value, places)
 
 
+def _promotion_masks(
+    histories: list[np.ndarray], promoted: np.ndarray, *, window_days: int
+) -> list[np.ndarray | None]:
+    """Each item's promotion mask from its first record on (None without a promoted day).
+
+    `promoted` covers the whole history window (`window_days`) and whatever follows it; each
+    history ends with the window but starts at its item's first record.
+    """
+    masks = []
+    for y, row in zip(histories, promoted, strict=True):
+        mask = row[window_days - len(y) :]
+        masks.append(mask if mask.any() else None)
+    return masks
+
+
 def _promotion_inputs(
-    matrix: np.ndarray, promoted: np.ndarray, *, holdout: int
+    histories: list[np.ndarray], promoted: np.ndarray, *, window_days: int, holdout: int
 ) -> tuple[list[np.ndarray | None], list[engine.PromotionEffect | None]]:
     """Each item's promotion mask (None without a promoted day) and prior, for the daily run.
 
     The priors are pooled from the days before the final `holdout` days, which the daily run
     scores: the pool has not seen them. (The retrain pools per fold: `engine.fold_priors`.)
     """
-    masks = [row if row.any() else None for row in promoted]
+    masks = _promotion_masks(histories, promoted, window_days=window_days)
     if all(mask is None for mask in masks):
         return masks, [None] * len(masks)
-    days = max(matrix.shape[1] - holdout, 0)
+    cut = [max(len(y) - holdout, 0) for y in histories]
     priors = engine.promotion_priors(
-        list(matrix[:, :days]), [None if m is None else m[:days] for m in masks]
+        [y[:days] for y, days in zip(histories, cut, strict=True)],
+        [None if m is None else m[:days] for m, days in zip(masks, cut, strict=True)],
     )
     return masks, priors
 
 
 def _forecast_rows(args: tuple) -> list[dict]:
     """Forecast a block of items (runs in a worker process: numbers in, numbers out)."""
-    matrix, models, horizon, holdout, promotions, priors = args
+    histories, models, horizon, holdout, promotions, priors = args
     rows = []
-    for y, model, mask, prior in zip(matrix, models, promotions, priors, strict=True):
+    for y, model, mask, prior in zip(histories, models, promotions, priors, strict=True):
         result = engine.forecast_item(
             y, model=model, horizon=horizon, holdout=holdout, promotions=mask, prior=prior
         )
         accuracy = result.accuracy
+        baseline = result.baseline_accuracy
         low80, high80 = result.intervals[80]
         low95, high95 = result.intervals[95]
         rows.append(
@@ -96,6 +113,7 @@ def _forecast_rows(args: tuple) -> list[dict]:
                 "item_mape": _none_or_round(accuracy and accuracy.item_mape, 3),
                 "mape_nonzero": _none_or_round(accuracy and accuracy.mape_nonzero, 3),
                 "wape": _none_or_round(accuracy and accuracy.wape),
+                "baseline_wape": _none_or_round(baseline and baseline.wape),
                 "mase": _none_or_round(accuracy and accuracy.mase),
                 "rmsse": _none_or_round(accuracy and accuracy.rmsse),
                 "holdout_actual": _none_or_round(accuracy and accuracy.actual_total, 3),
@@ -107,9 +125,9 @@ def _forecast_rows(args: tuple) -> list[dict]:
 
 def _choose_rows(args: tuple) -> list[dict]:
     """Choose the model of a block of items (runs in a worker process)."""
-    matrix, holdout, folds, promotions, priors = args
+    histories, holdout, folds, promotions, priors = args
     rows = []
-    for y, mask, item_fold_priors in zip(matrix, promotions, priors, strict=True):
+    for y, mask, item_fold_priors in zip(histories, promotions, priors, strict=True):
         best, scores = engine.choose_model(
             y, holdout=holdout, folds=folds, promotions=mask, priors=item_fold_priors
         )
@@ -128,21 +146,25 @@ def _choose_rows(args: tuple) -> list[dict]:
 
 
 class _Pool:
-    """Map blocks of a batch over `n_jobs` processes, or in this process when n_jobs is 1."""
+    """Map blocks of a batch over `n_jobs` processes, or in this process when n_jobs is 1.
+
+    The first argument is the batch's histories (a list, one array per item, of any lengths);
+    the extra arguments that are lists are sliced alongside it.
+    """
 
     def __init__(self, n_jobs: int) -> None:
         self.n_jobs = max(1, n_jobs)
         self._executor = ProcessPoolExecutor(self.n_jobs) if self.n_jobs > 1 else None
 
-    def map(self, function, matrix: np.ndarray, *extra) -> list[dict]:
+    def map(self, function, histories: list[np.ndarray], *extra) -> list[dict]:
         if self._executor is None:
-            return function((matrix, *extra))
+            return function((histories, *extra))
         jobs = []
-        for block in np.array_split(np.arange(len(matrix)), self.n_jobs):
+        for block in np.array_split(np.arange(len(histories)), self.n_jobs):
             if len(block):
                 rows = slice(int(block[0]), int(block[-1]) + 1)  # contiguous by construction
                 sliced = [part[rows] if isinstance(part, list) else part for part in extra]
-                jobs.append((matrix[rows], *sliced))
+                jobs.append((histories[rows], *sliced))
         return [row for rows in self._executor.map(function, jobs) for row in rows]
 
     def close(self) -> None:
@@ -190,7 +212,7 @@ def _start_or_resume(kind: str, *, history_end: date, config: dict, resume: bool
 def _run_batches(
     run: ForecastRun,
     *,
-    compute: Callable[[list[int], np.ndarray], None],
+    compute: Callable[[list[int], list[np.ndarray]], None],
     progress: ProgressCallback | None,
 ) -> None:
     config = run.config
@@ -204,9 +226,9 @@ def _run_batches(
         )
         if not batch_ids:
             return
-        matrix = demand_matrix(batch_ids, end=run.history_end, days=config["history_days"])
+        histories = item_histories(batch_ids, end=run.history_end, days=config["history_days"])
         with transaction.atomic():
-            compute(batch_ids, matrix)
+            compute(batch_ids, histories)
             run.items_done += len(batch_ids)
             run.batches_done += 1
             run.last_item_id = batch_ids[-1]
@@ -265,7 +287,7 @@ def run_forecast(
     horizon_start = run.history_end + timedelta(days=1)
     history_start = horizon_start - timedelta(days=config["history_days"])
 
-    def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
+    def compute(batch_ids: list[int], histories: list[np.ndarray]) -> None:
         chosen = dict(
             ItemModelChoice.objects.filter(item_id__in=batch_ids).values_list("item_id", "model")
         )
@@ -275,10 +297,15 @@ def run_forecast(
             start=history_start,
             days=config["history_days"] + config["horizon_days"],
         )
-        masks, priors = _promotion_inputs(matrix, promoted, holdout=config["holdout_days"])
+        masks, priors = _promotion_inputs(
+            histories,
+            promoted,
+            window_days=config["history_days"],
+            holdout=config["holdout_days"],
+        )
         rows = pool.map(
             _forecast_rows,
-            matrix,
+            histories,
             models,
             config["horizon_days"],
             config["holdout_days"],
@@ -307,28 +334,44 @@ def run_forecast(
     return run
 
 
+def _pooled(absolute_error: float | None, actual: float | None) -> float | None:
+    return round(absolute_error / actual, 4) if actual else None
+
+
+def _group_failing(wape: float | None, baseline_wape: float | None) -> bool:
+    """The health rule of one group of items (see MAPE_THRESHOLD in the settings)."""
+    if wape is None or baseline_wape is None:
+        return False
+    return wape * 100 > settings.MAPE_THRESHOLD and wape > baseline_wape * (
+        1 + settings.HEALTH_BASELINE_MARGIN
+    )
+
+
 def _summarize(run: ForecastRun) -> None:
     """Run-level averages, high-variance flags within each class, and the run's health."""
     results = ItemForecast.objects.filter(run=run, item_mape__isnull=False)
+    pooled = {
+        "items": Count("id"),
+        "absolute_error": Sum(F("wape") * F("holdout_actual")),
+        "baseline_error": Sum(F("baseline_wape") * F("holdout_actual")),
+        "actual": Sum("holdout_actual"),
+    }
     averages = results.aggregate(
-        item_mape=Avg("item_mape"),
-        mase=Avg("mase"),
-        rmsse=Avg("rmsse"),
-        absolute_error=Sum(F("wape") * F("holdout_actual")),
-        actual=Sum("holdout_actual"),
+        item_mape=Avg("item_mape"), mase=Avg("mase"), rmsse=Avg("rmsse"), **pooled
     )
     run.average_item_mape = _none_or_round(averages["item_mape"], 3)
     # Pooled over all items (weighted by volume): what the shelves feel, and what health uses.
     # The plain mean of item_mape is dominated by slow sellers whose percentages run high.
-    if averages["actual"]:
-        run.average_wape = round(averages["absolute_error"] / averages["actual"], 4)
+    run.average_wape = _pooled(averages["absolute_error"], averages["actual"])
+    run.baseline_wape = _pooled(averages["baseline_error"], averages["actual"])
     run.average_mase = _none_or_round(averages["mase"])
     run.average_rmsse = _none_or_round(averages["rmsse"])
     multiplier = settings.MAPE_ITEM_THRESHOLD_MULTIPLIER
     ItemForecast.objects.filter(run=run).update(is_high_variance=False, high_variance_reason="")
     flagged = 0
-    class_averages = results.values_list("demand_class").annotate(average=Avg("item_mape"))
-    for demand_class, average in class_averages:
+    class_rows = results.values_list("demand_class").annotate(average=Avg("item_mape"), **pooled)
+    run.class_accuracy = {}
+    for demand_class, average, items, absolute_error, baseline_error, actual in class_rows:
         limit = multiplier * average
         outliers = results.filter(demand_class=demand_class, item_mape__gt=limit)
         flagged += outliers.update(
@@ -338,10 +381,21 @@ def _summarize(run: ForecastRun) -> None:
                 f"({average:.1f}% -> limit {limit:.1f}%)"
             )[:200],
         )
+        wape, baseline_wape = _pooled(absolute_error, actual), _pooled(baseline_error, actual)
+        run.class_accuracy[demand_class] = {
+            "items": items,
+            "wape": wape,
+            "baseline_wape": baseline_wape,
+            # A class of a few items is judged within the run as a whole, not alone.
+            "failing": items >= settings.HEALTH_MIN_CLASS_ITEMS
+            and _group_failing(wape, baseline_wape),
+        }
     run.high_variance_count = flagged
     if run.average_wape is None:
         run.health = ForecastRun.Health.UNKNOWN
-    elif run.average_wape * 100 > settings.MAPE_THRESHOLD:
+    elif _group_failing(run.average_wape, run.baseline_wape) or any(
+        group["failing"] for group in run.class_accuracy.values()
+    ):
         run.health = ForecastRun.Health.FAILING
     else:
         run.health = ForecastRun.Health.PASSING
@@ -367,12 +421,12 @@ def run_retrain(
     pool = _Pool(config["n_jobs"])
     history_start = run.history_end - timedelta(days=config["history_days"] - 1)
 
-    def compute(batch_ids: list[int], matrix: np.ndarray) -> None:
+    def compute(batch_ids: list[int], histories: list[np.ndarray]) -> None:
         promoted = promotion_matrix(batch_ids, start=history_start, days=config["history_days"])
-        masks = [row if row.any() else None for row in promoted]
+        masks = _promotion_masks(histories, promoted, window_days=config["history_days"])
         priors = (
             engine.fold_priors(
-                list(matrix),
+                histories,
                 masks,
                 holdout=config["holdout_days"],
                 folds=config["retrain_folds"],
@@ -382,7 +436,7 @@ def run_retrain(
         )
         rows = pool.map(
             _choose_rows,
-            matrix,
+            histories,
             config["holdout_days"],
             config["retrain_folds"],
             masks,

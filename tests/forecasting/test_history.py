@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from forecasting.history import demand_matrix, last_history_day
+from forecasting.history import demand_matrix, first_record_days, item_histories, last_history_day
 from forecasting.models import DailyUsage
 from inventory import services as stock_services
 from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
@@ -185,3 +185,63 @@ def test_a_movement_late_on_the_last_local_day_is_inside_the_window(settings, it
 
 def test_the_last_history_day_is_yesterday_in_the_server_time_zone():
     assert last_history_day() == timezone.localdate() - timedelta(days=1)
+
+
+# --- an item's history starts at its first record ---------------------------------------------
+
+
+def test_an_items_history_starts_at_its_first_ledger_movement(item, location):
+    receipt_day = END - timedelta(days=9)
+    _movement(item, location, kind=MovementKind.RECEIPT, delta=20, when=_noon(receipt_day))
+    _issue(item, location, 4, _noon(END - timedelta(days=5)))
+
+    [history] = item_histories([item.pk], end=END, days=365)
+
+    assert len(history) == 10  # the receipt day to END, not 365 days of zeros
+    assert history.tolist() == [0, 0, 0, 0, 4, 0, 0, 0, 0, 0]
+
+
+def test_an_items_history_starts_at_its_first_usage_row_when_that_is_earlier(item, location):
+    DailyUsage.objects.create(item=item, date=END - timedelta(days=29), quantity=Decimal(3))
+    _movement(item, location, kind=MovementKind.RECEIPT, delta=20, when=_noon(END))
+
+    [history] = item_histories([item.pk], end=END, days=365)
+
+    assert len(history) == 30
+    assert history[0] == 3
+
+
+def test_a_history_never_reaches_back_beyond_the_window(item, location):
+    _movement(
+        item, location, kind=MovementKind.RECEIPT, delta=20, when=_noon(END - timedelta(days=400))
+    )
+
+    [history] = item_histories([item.pk], end=END, days=100)
+
+    assert len(history) == 100
+
+
+def test_an_item_without_records_or_first_recorded_after_the_end_has_an_empty_history(
+    item, location
+):
+    later = ItemFactory()
+    _movement(
+        later, location, kind=MovementKind.RECEIPT, delta=5, when=_noon(END + timedelta(days=2))
+    )
+
+    histories = item_histories([item.pk, later.pk], end=END, days=30)
+
+    assert [len(h) for h in histories] == [0, 0]
+
+
+def test_first_record_days_take_two_queries_for_any_number_of_items(
+    location, django_assert_num_queries
+):
+    items = ItemFactory.create_batch(5)
+    for item in items:
+        _movement(item, location, kind=MovementKind.RECEIPT, delta=1, when=_noon(END))
+
+    with django_assert_num_queries(2):
+        first = first_record_days([item.pk for item in items])
+
+    assert first == {item.pk: END for item in items}

@@ -1,13 +1,16 @@
 """The forecast runs: batches committed one by one, resume after a crash, summary, retrain."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from forecasting import engine, services
 from forecasting.history import demand_matrix
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
+from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
 from tests.forecasting import support
 from tests.forecasting.support import use_small_runs
 
@@ -135,7 +138,7 @@ def test_overrides_replace_the_settings_for_one_run(five_items):
 
 
 def test_a_crash_keeps_the_batches_already_committed(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
 
     with pytest.raises(RuntimeError, match="worker lost"):
         run_forecast()
@@ -174,7 +177,7 @@ def test_a_crash_while_committing_a_batch_leaves_none_of_that_batch(monkeypatch,
 
 
 def test_a_resumed_run_finishes_the_same_run(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
     with pytest.raises(RuntimeError):
         run_forecast()
     failed = ForecastRun.objects.get()
@@ -193,15 +196,15 @@ def test_a_resumed_run_finishes_the_same_run(monkeypatch, five_items):
 
 
 def test_a_resumed_run_does_not_recompute_the_items_already_done(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
     with pytest.raises(RuntimeError):
         run_forecast()
     monkeypatch.undo()
     read = []
-    original = services.demand_matrix
+    original = services.item_histories
     monkeypatch.setattr(
         services,
-        "demand_matrix",
+        "item_histories",
         lambda item_ids, **kwargs: read.extend(item_ids) or original(item_ids, **kwargs),
     )
 
@@ -211,7 +214,7 @@ def test_a_resumed_run_does_not_recompute_the_items_already_done(monkeypatch, fi
 
 
 def test_a_restart_replaces_the_unfinished_run(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
     with pytest.raises(RuntimeError):
         run_forecast()
     failed = ForecastRun.objects.get()
@@ -237,7 +240,7 @@ def test_a_finished_run_is_not_resumed(five_items):
 
 
 def test_an_unfinished_run_of_another_history_day_is_not_resumed(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
     with pytest.raises(RuntimeError):
         run_forecast()
     failed = ForecastRun.objects.get()
@@ -305,20 +308,97 @@ def test_the_run_averages_are_those_of_its_items(mixed_items):
     assert run.average_wape == pytest.approx(pooled, abs=1e-4)
 
 
-def test_health_fails_when_the_pooled_wape_exceeds_the_threshold(settings, mixed_items):
+def make_models_bad(monkeypatch, names=None) -> None:
+    """Make the named models (default: all) forecast four times the last four weeks' mean."""
+
+    def four_times_too_much(y, horizon):
+        return np.full(horizon, 4 * float(y[-28:].mean()))
+
+    for name in names or engine.model_names():
+        monkeypatch.setitem(engine.models(), name, four_times_too_much)
+
+
+def test_health_fails_when_the_forecast_is_worse_than_v20s_and_over_the_threshold(
+    monkeypatch, mixed_items
+):
+    make_models_bad(monkeypatch)
+
+    run = run_forecast()
+
+    assert run.average_wape > run.baseline_wape * 1.1
+    assert run.average_wape * 100 > 20.0
+    assert run.health == ForecastRun.Health.FAILING
+
+
+def test_health_passes_when_the_error_is_over_the_threshold_but_no_worse_than_v20s(
+    settings, mixed_items
+):
     settings.MAPE_THRESHOLD = 1.0
 
     run = run_forecast()
 
     assert run.average_wape * 100 > 1.0
-    assert run.health == ForecastRun.Health.FAILING
+    assert run.average_wape <= run.baseline_wape * 1.1
+    assert run.health == ForecastRun.Health.PASSING
 
 
-def test_health_passes_when_the_pooled_wape_is_within_the_threshold(settings, mixed_items):
+def test_health_passes_within_the_threshold_even_when_worse_than_v20s(
+    settings, monkeypatch, mixed_items
+):
+    make_models_bad(monkeypatch)
     settings.MAPE_THRESHOLD = 1000.0
 
     run = run_forecast()
 
+    assert run.average_wape > run.baseline_wape * 1.1
+    assert run.health == ForecastRun.Health.PASSING
+
+
+def test_the_run_records_each_classs_error_beside_v20s(mixed_items):
+    run = run_forecast()
+
+    smooth = run.class_accuracy["smooth"]
+    results = list(run.item_forecasts.filter(demand_class="smooth"))
+    actual = sum(r.holdout_actual for r in results)
+    assert smooth["items"] == len(results) == 5
+    assert smooth["wape"] == pytest.approx(
+        sum(r.wape * r.holdout_actual for r in results) / actual, abs=1e-4
+    )
+    assert smooth["baseline_wape"] == pytest.approx(
+        sum(r.baseline_wape * r.holdout_actual for r in results) / actual, abs=1e-4
+    )
+    assert run.class_accuracy["intermittent"]["items"] == 2
+
+
+@pytest.fixture
+def big_smooth_and_five_intermittent():
+    """Smooth sellers that carry the volume, and five slow intermittent items."""
+    for _ in range(3):
+        item_with_usage([x * 100 for x in STEADY])
+    return [item_with_usage(EVERY_THIRD_DAY) for _ in range(5)]
+
+
+def test_a_class_with_enough_items_fails_health_on_its_own(
+    monkeypatch, big_smooth_and_five_intermittent
+):
+    make_models_bad(monkeypatch, ["weekday_ses"])
+
+    run = run_forecast()
+
+    assert run.average_wape <= run.baseline_wape * 1.1  # the run as a whole looks fine
+    assert run.class_accuracy["intermittent"]["failing"]
+    assert run.health == ForecastRun.Health.FAILING
+
+
+def test_a_class_of_too_few_items_is_judged_only_within_the_whole_run(
+    settings, monkeypatch, big_smooth_and_five_intermittent
+):
+    settings.HEALTH_MIN_CLASS_ITEMS = 6
+    make_models_bad(monkeypatch, ["weekday_ses"])
+
+    run = run_forecast()
+
+    assert not run.class_accuracy["intermittent"]["failing"]
     assert run.health == ForecastRun.Health.PASSING
 
 
@@ -342,6 +422,81 @@ def test_health_is_unknown_when_no_item_had_a_backtest():
 
     assert run.average_wape is None
     assert run.health == ForecastRun.Health.UNKNOWN
+
+
+# --- histories start at each item's first record -------------------------------------------
+
+
+def issue_every_day(item, location, values) -> None:
+    """Ledger issues of `values` on the days up to END (a receipt the day before the first)."""
+    record = StockRecord.objects.create(item=item, location=location, lot="")
+    first = END - timedelta(days=len(values) - 1)
+
+    def at_noon(day):
+        return timezone.make_aware(datetime.combine(day, time(12)))
+
+    rows = [
+        StockMovement(
+            stock_record=record,
+            item=item,
+            location=location,
+            kind=MovementKind.RECEIPT,
+            quantity_delta=Decimal(10_000),
+            quantity_after=Decimal(10_000),
+            created_at=at_noon(first - timedelta(days=1)),
+            source=MovementSource.SYSTEM,
+        )
+    ]
+    rows += [
+        StockMovement(
+            stock_record=record,
+            item=item,
+            location=location,
+            kind=MovementKind.ISSUE,
+            quantity_delta=-Decimal(value),
+            quantity_after=Decimal(0),
+            created_at=at_noon(first + timedelta(days=day)),
+            source=MovementSource.SYSTEM,
+        )
+        for day, value in enumerate(values)
+        if value
+    ]
+    StockMovement.objects.bulk_create(rows)
+
+
+WEEK = [8, 9, 10, 11, 14, 15, 9]
+
+
+def test_an_item_issued_every_day_for_a_year_is_smooth(settings, item, location):
+    settings.FORECAST_HISTORY_DAYS = 730
+    issue_every_day(item, location, (WEEK * 53)[:365])
+
+    result = forecast_of(run_forecast(), item)
+
+    assert result.demand_class == engine.DemandClass.SMOOTH
+    assert result.adi == pytest.approx(366 / 365, abs=1e-3)  # the receipt day had no issue
+
+
+def test_an_item_launched_forty_days_ago_is_insufficient_and_forecast_at_its_own_rate(
+    settings, item, location
+):
+    settings.FORECAST_HISTORY_DAYS = 730
+    issue_every_day(item, location, [6] * 40)
+
+    result = forecast_of(run_forecast(), item)
+
+    assert result.demand_class == engine.DemandClass.INSUFFICIENT
+    # The mean of the days it existed (six a day), not of a window padded with zeros.
+    assert result.points["mean"] == pytest.approx([6.0] * 10, abs=0.2)
+
+
+def test_the_retrain_classes_an_item_on_its_life_only(settings, item, location):
+    settings.FORECAST_HISTORY_DAYS = 730
+    issue_every_day(item, location, (WEEK * 30)[:200])
+
+    run_retrain()
+
+    assert ItemModelChoice.objects.get(item=item).demand_class == engine.DemandClass.SMOOTH
 
 
 # --- retrain ----------------------------------------------------------------------------------
@@ -405,7 +560,7 @@ def test_the_daily_run_uses_a_chosen_model_over_the_class_default():
 
 
 def test_a_crashed_retrain_resumes_the_same_run(monkeypatch, five_items):
-    fail_on_call(monkeypatch, "demand_matrix", call=2)
+    fail_on_call(monkeypatch, "item_histories", call=2)
     with pytest.raises(RuntimeError):
         run_retrain()
     failed = ForecastRun.objects.get()
