@@ -19,8 +19,8 @@ Gaps: a day with fewer than `MIN_HOURS` hours recorded is unrecorded. The engine
 history without holes, so each series starts (`RealPanel.start`) on the first day of its last
 unbroken run of recorded days, and its days before that are NaN: the two sensors at 188 Quay
 Street count from 1 September 2022 (installed then), 107 Quay Street from 22 July 2022 (not
-recorded from March to July 2022), 150 K Road from 1 November 2023 (five days unrecorded
-before); the others from the first day. A day missing a few hours (twice for every sensor, one
+recorded from March to July 2022), 150 K Road from 1 November 2023 (26 to 31 October 2023
+unrecorded); the others from the first day. A day missing a few hours (twice for every sensor, one
 early-morning hour) counts what was recorded.
 """
 
