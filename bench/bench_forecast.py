@@ -36,6 +36,12 @@ worse than the baseline's and a volume within 25% of the actual. With the calend
 path's time includes pooling the promotion priors in the parent ("priors"). `--nb-shape` and
 `--no-promotions` change the panel's noise (see `bench/demand.py`). Every phase stops after
 `--max-seconds`.
+
+`--panel real` (or `real:<name>`) runs the same on real daily counts that ship inside a package
+(`bench/real_demand.py`) instead of the synthetic panel: each series' history starts at its first
+recorded day, `--days` takes the last days of the data (default: all of it), and `--skus`,
+`--seed`, `--nb-shape` and `--no-promotions` do not apply. Real data has no expected demand and
+no promotion calendar: the "expected" variant is left out and the calendar is always "without".
 """
 
 import argparse
@@ -59,6 +65,7 @@ from bench.demand import (  # noqa: E402 - the path is set above
     generate,
     promotion_mask,
 )
+from bench.real_demand import DEFAULT_PANEL, PANELS, load_real_panel  # noqa: E402
 from forecasting import engine  # noqa: E402
 
 CLASSES = [c.value for c in engine.DemandClass]
@@ -75,6 +82,7 @@ VOLUME_BAND = (0.75, 1.25)
 # Set in the parent before the pools fork; the workers read them.
 _DEMAND: np.ndarray | None = None
 _EXPECTED: np.ndarray | None = None
+_START: np.ndarray | None = None  # each series' first day on a real panel (None: whole rows)
 _PROMOTIONS: np.ndarray | None = None  # bool, n_skus x (days + horizon), with the calendar
 _PRIORS: list[engine.PromotionEffect] | None = None  # each SKU's class-pooled effect
 _FOLD_PRIORS: list[list[engine.PromotionEffect]] | None = None  # the same, per retrain fold
@@ -102,6 +110,11 @@ def _warm_up() -> None:
     engine.models()
 
 
+def _series(i: int) -> np.ndarray:
+    """Series `i`'s demand from its first day (a real series' earlier days are NaN)."""
+    return _DEMAND[i] if _START is None else _DEMAND[i, _START[i] :]
+
+
 def _promotions(i: int, calendar: bool, *, retrain: bool = False) -> dict:
     """The engine's promotion arguments for SKU `i`: none without the calendar.
 
@@ -120,7 +133,7 @@ def _retrain_chunk(task: tuple[int, int, bool]) -> dict:
     chosen = np.empty(stop - start, dtype=np.int16)
     for i in range(start, stop):
         name, _scores = engine.choose_model(
-            _DEMAND[i, :-_HOLDOUT],
+            _series(i)[:-_HOLDOUT],
             holdout=_HOLDOUT,
             folds=_FOLDS,
             **_promotions(i, calendar, retrain=True),
@@ -141,7 +154,7 @@ def _daily_chunk(task: tuple[int, int, np.ndarray | None, bool]) -> dict:
     used = np.empty(stop - start, dtype=np.int16)
     horizon = np.empty((stop - start, _HORIZON))
     for i in range(start, stop):
-        y = _DEMAND[i]
+        y = _series(i)
         model = None if models is None else MODEL_NAMES[models[i - start]]
         result = engine.forecast_item(
             y, model=model, horizon=_HORIZON, holdout=_HOLDOUT, **_promotions(i, calendar)
@@ -162,13 +175,15 @@ def _daily_chunk(task: tuple[int, int, np.ndarray | None, bool]) -> dict:
 def _evaluate_chunk(task: tuple[int, int, bool]) -> dict:
     """The class the retrain saw; the baseline's, the default's and the expected's scores.
 
-    The default uses the calendar when the daily path does; the baseline (v20) never does.
+    The default uses the calendar when the daily path does; the baseline (v20) never does. A
+    real panel has no expected demand: two scores instead of three.
     """
     start, stop, calendar = task
     classes = np.empty(stop - start, dtype=np.int8)
-    scores = np.empty((3, stop - start, len(FIELDS)))
+    scores = np.empty((2 if _EXPECTED is None else 3, stop - start, len(FIELDS)))
     for i in range(start, stop):
-        history, actual = _DEMAND[i, :-_HOLDOUT], _DEMAND[i, -_HOLDOUT:]
+        y = _series(i)
+        history, actual = y[:-_HOLDOUT], y[-_HOLDOUT:]
         demand_class = engine.classify(history).demand_class
         classes[i - start] = CLASSES.index(demand_class)
         forecasts = (
@@ -176,8 +191,7 @@ def _evaluate_chunk(task: tuple[int, int, bool]) -> dict:
             engine.predict(
                 engine.DEFAULT_MODEL[demand_class], history, _HOLDOUT, **_promotions(i, calendar)
             ),
-            _EXPECTED[i, -_HOLDOUT:],
-        )
+        ) + (() if _EXPECTED is None else (_EXPECTED[i, -_HOLDOUT:],))
         for k, forecast in enumerate(forecasts):
             result = engine.accuracy(actual, forecast, history)
             scores[k, i - start] = _scores(actual, forecast, result)
@@ -362,12 +376,13 @@ def report(args, timing: dict, accuracy: dict, choice: dict, kinds: dict, checks
                 f"| {label} | {r['skus']:,} | {name} | {_fmt(r['wape'])} | {_fmt(r['rmsse'])} "
                 f"| {_fmt(r['rmsse_median'])} | {_fmt(r['mase'])} | {_fmt(r['volume'])} |"
             )
-    print("\nModels the daily path used, per class (SKUs generated as regular/intermittent/lumpy)")
+    generated_as = " (SKUs generated as regular/intermittent/lumpy)" if any(kinds.values()) else ""
+    print(f"\nModels the daily path used, per class{generated_as}")
     for c in CLASSES:
         if choice[c]:
             generated = "/".join(str(v) for v in kinds[c].values())
             picks = ", ".join(f"{k} {v}" for k, v in sorted(choice[c].items(), key=lambda i: -i[1]))
-            print(f"- {c} ({generated}): {picks}")
+            print(f"- {c}{f' ({generated})' if generated else ''}: {picks}")
     print("\nTargets")
     for c in checks:
         verdict = "INFO" if c["pass"] is None else "PASS" if c["pass"] else "FAIL"
@@ -376,9 +391,10 @@ def report(args, timing: dict, accuracy: dict, choice: dict, kinds: dict, checks
 
 def main() -> None:
     global _DEMAND, _EXPECTED, _PROMOTIONS, _PRIORS, _FOLD_PRIORS, _HOLDOUT, _HORIZON, _FOLDS
+    global _START
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skus", type=int, default=10_000)
-    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--days", type=int, help="default 730 (synthetic) or all (real)")
     parser.add_argument("--holdout", type=int, default=28)
     parser.add_argument("--horizon", type=int, default=28)
     parser.add_argument("--folds", type=int, default=3, help="the retrain's (default 3)")
@@ -400,28 +416,59 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1800, help="bound of each phase")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--panel",
+        default="synthetic",
+        help=f"synthetic (default), real or real:<name> ({', '.join(PANELS)})",
+    )
     args = parser.parse_args()
-    if args.days <= 2 * args.holdout:
+    panel_kind, _, real_name = args.panel.partition(":")
+    if panel_kind not in ("synthetic", "real") or (panel_kind == "synthetic" and real_name):
+        parser.error("--panel must be synthetic, real or real:<name>")
+    real_name = real_name or DEFAULT_PANEL
+    if panel_kind == "real" and real_name not in PANELS:
+        parser.error(f"--panel real:<name>: one of {', '.join(PANELS)}")
+    if args.days is None and panel_kind == "synthetic":
+        args.days = 730
+    if args.days is not None and args.days <= 2 * args.holdout:
         parser.error("--days must be more than twice --holdout")
     _HOLDOUT, _HORIZON, _FOLDS = args.holdout, args.horizon, args.folds
 
     started = time.perf_counter()
-    panel = generate(
-        args.skus,
-        args.days,
-        seed=args.seed,
-        nb_shape=args.nb_shape,
-        promotions=not args.no_promotions,
-        expected=True,
-    )
+    if panel_kind == "synthetic":
+        panel = generate(
+            args.skus,
+            args.days,
+            seed=args.seed,
+            nb_shape=args.nb_shape,
+            promotions=not args.no_promotions,
+            expected=True,
+        )
+        _DEMAND, _EXPECTED = panel.demand, panel.expected
+    else:
+        panel = load_real_panel(real_name)
+        if args.days is not None:
+            panel = panel.last_days(args.days)
+        _DEMAND, _START = panel.demand, panel.start
+        args.skus, args.days = _DEMAND.shape
+        args.calendar = "without"  # no promotion calendar
+        if (shortest := args.days - int(_START.max())) <= 2 * args.holdout:
+            sys.exit(f"panel: a series has {shortest} days, not more than twice --holdout")
     timing: dict[str, dict | float] = {"generate": {"seconds": time.perf_counter() - started}}
-    _DEMAND, _EXPECTED = panel.demand, panel.expected
     n = args.skus
     bounds = [(i, min(i + args.chunk, n)) for i in range(0, n, args.chunk)]
-    print(
-        f"panel: {n:,} SKUs x {args.days} days ({_DEMAND.nbytes / 2**20:.0f} MB, and as much "
-        f"for the expected demand), {timing['generate']['seconds']:.1f} s to generate"
-    )
+    if panel_kind == "synthetic":
+        print(
+            f"panel: {n:,} SKUs x {args.days} days ({_DEMAND.nbytes / 2**20:.0f} MB, and as much "
+            f"for the expected demand), {timing['generate']['seconds']:.1f} s to generate"
+        )
+    else:
+        history_days = args.days - _START
+        print(
+            f"panel: real:{real_name}, {n:,} series x {args.days} days, {panel.dates[0]} to "
+            f"{panel.dates[-1]} (histories of {history_days.min()} to {history_days.max()} days), "
+            f"{timing['generate']['seconds']:.1f} s to load; no expected demand, no calendar"
+        )
 
     calendar_modes = {"with": [True], "without": [False], "both": [True, False]}[args.calendar]
     if calendar_modes[0]:
@@ -477,12 +524,13 @@ def main() -> None:
     tasks = [(a, b, calendar_modes[0]) for a, b in bounds]
     results, seconds = run_phase("evaluate", _evaluate_chunk, tasks, args)
     classes = np.empty(n, dtype=np.int8)
-    for variant in VARIANTS[2:]:
+    evaluated = VARIANTS[2:] if _EXPECTED is not None else VARIANTS[2:4]
+    for variant in evaluated:
         scores[variant] = np.empty((n, len(FIELDS)))
     for r in results:
         rows = slice(r["start"], r["start"] + len(r["classes"]))
         classes[rows] = r["classes"]
-        for k, variant in enumerate(VARIANTS[2:]):
+        for k, variant in enumerate(evaluated):
             scores[variant][rows] = r["scores"][k]
     timing["evaluate"] = {"seconds": seconds}
     timing["children_peak_mb"] = _maxrss_mb(resource.RUSAGE_CHILDREN)
@@ -501,10 +549,16 @@ def main() -> None:
         }
         for k, c in enumerate(CLASSES)
     }
-    kinds = {
-        c: {g: int(((classes == k) & (panel.kind == i)).sum()) for i, g in enumerate(KIND_NAMES)}
-        for k, c in enumerate(CLASSES)
-    }
+    kinds = (
+        {
+            c: {
+                g: int(((classes == k) & (panel.kind == i)).sum()) for i, g in enumerate(KIND_NAMES)
+            }
+            for k, c in enumerate(CLASSES)
+        }
+        if panel_kind == "synthetic"
+        else {c: {} for c in CLASSES}
+    )
     checks = check_targets(accuracy, timing, args)
     report(args, timing, accuracy, choice, kinds, checks)
     if args.json:
@@ -513,7 +567,7 @@ def main() -> None:
             "command": " ".join([".venv/bin/python", *sys.argv]),
             "machine": machine(),
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "promotions": len(panel.calendar),
+            "promotions": len(panel.calendar) if panel_kind == "synthetic" else 0,
             "candidates": {c.value: list(engine.CANDIDATES[c]) for c in engine.DemandClass},
             "defaults": {c.value: engine.DEFAULT_MODEL[c] for c in engine.DemandClass},
             "timing": timing,
