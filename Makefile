@@ -6,10 +6,11 @@ STAMP := $(VENV)/.requirements-installed
 
 .PHONY: run test lint checks pytest fuzz load
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-bench.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-bench.txt
 	touch $(STAMP)
 
 ## Set up and run the app on the embedded default (SQLite, in-process cache) with demo data.

