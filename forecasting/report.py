@@ -1,36 +1,52 @@
-"""The daily forecast report e-mail: what the latest forecast run found, and what to do about it.
+"""The daily forecast report e-mail: what to do today, then what the latest forecast run found.
 
-`build_forecast_report` gathers the sections from the selectors (run summary with the accuracy
-trend, high-variance items, reorder suggestions, stock alerts, system health), draws a chart of
-history and forecast for the worst items, and renders `forecasting/report.html` and `report.txt`.
+`build_forecast_report` gathers the sections and renders `forecasting/report.html` and
+`report.txt`. The first screen speaks to the kitchen manager in plain words, most urgent first:
+what to order (the reorder suggestions, each with a one-phrase reason), what is running low
+(below par or out of stock, with days of cover; lots expiring soon), and what looks wrong (items
+hard to predict, a failing forecast, failed jobs, items used but not forecast). The statistics
+follow under "Forecast statistics": the run summary with the accuracy trend (one row per day),
+the high-variance items with charts of the worst, and system health.
 `send_forecast_report` sends it as one HTML e-mail with a plain-text part and the charts inline
 (`cid:` references), through Django's e-mail framework (`EMAIL_*` settings).
+
+Every section is read in a fixed number of queries, however many items there are.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from forecasting import charts, selectors
-from forecasting.models import ForecastRun, ItemForecast
-from inventory.models import StockRecord
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast
+from inventory.models import MovementKind, StockMovement, StockRecord
 from inventory.selectors import low_stock_items
 from inventory_project import cache as response_cache
 from inventory_project.jobs import last_runs
 from inventory_project.models import JobRun
+from items.models import Item
 
-# Runs of the accuracy trend, charts drawn, and days of history each chart shows.
+# Days of the accuracy trend (each day's latest run), charts drawn, days of history a chart shows.
 TREND_RUNS = 7
 CHART_ITEMS = 3
 CHART_HISTORY_DAYS = 56
 # Failed job and forecast runs younger than this count as recent failures.
 FAILURE_WINDOW = timedelta(days=1)
+# "What looks wrong" names this many items of a kind, then says how many more there are.
+WRONG_ITEMS_NAMED = 3
+# An active item with demand in this many days before the report and no forecast is reported.
+UNFORECAST_DEMAND_DAYS = 28
+# The suggestion's figures are rounded to three decimals: a target this close to the forecast's
+# need is the forecast's, not the item's own level.
+LEVEL_TOLERANCE = Decimal("0.002")
 
 
 class ReportError(Exception):
@@ -68,23 +84,43 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 2)
 
 
-def _run_summary(run: ForecastRun) -> dict:
-    # The run's health compares the pooled WAPE x 100 with MAPE_THRESHOLD; so does the report.
-    recent = list(
+def _daily_trend(run: ForecastRun) -> list[dict]:
+    """Each day's latest succeeded daily run, over the last TREND_RUNS days that had one.
+
+    Up to `run`, oldest first, in one query: the runs are numbered within their (local) day,
+    newest first, and the first of each day kept.
+    """
+    day = TruncDate("started_at", tzinfo=timezone.get_current_timezone())
+    latest_of_day = (
         ForecastRun.objects.filter(
             kind=ForecastRun.Kind.FORECAST,
             status=ForecastRun.Status.SUCCEEDED,
             started_at__lte=run.started_at,
-        ).order_by("-started_at", "-id")[:TREND_RUNS]
+        )
+        .annotate(
+            day=day,
+            rank_in_day=Window(
+                RowNumber(), partition_by=[day], order_by=[F("started_at").desc(), F("id").desc()]
+            ),
+        )
+        .filter(rank_in_day=1)
+        .order_by("-started_at", "-id")
+        .values("id", "day", "average_wape", "health")[:TREND_RUNS]
     )
-    trend = [
+    return [
         {
-            "date": timezone.localdate(r.started_at),
-            "accuracy": _percent(r.average_wape),
-            "health": r.health,
+            "date": point["day"],
+            "run": point["id"],
+            "accuracy": _percent(point["average_wape"]),
+            "health": point["health"],
         }
-        for r in reversed(recent)
+        for point in reversed(list(latest_of_day))
     ]
+
+
+def _run_summary(run: ForecastRun) -> dict:
+    # The run's health compares the pooled WAPE x 100 with MAPE_THRESHOLD; so does the report.
+    trend = _daily_trend(run)
     known = [point["accuracy"] for point in trend if point["accuracy"] is not None]
     change = round(known[-1] - known[0], 2) if len(known) > 1 else None
     return {
@@ -99,7 +135,8 @@ def _run_summary(run: ForecastRun) -> dict:
         "health": run.health,
         "health_label": run.get_health_display(),
         "trend": trend,
-        # Positive: the error grew over the trend's runs (worse); negative: it shrank.
+        # Positive: the error grew from the trend's first day to its last (worse); negative:
+        # it shrank.
         "trend_change": change,
     }
 
@@ -124,11 +161,300 @@ def _stock_alerts(today: date) -> dict:
             quantity__gt=0, expires_at__lte=today + timedelta(days=settings.REPORT_EXPIRING_DAYS)
         )
         .order_by("expires_at", "item__sku", "location__code")
-        .values("item__sku", "item__name", "location__code", "lot", "quantity", "expires_at")
+        .values(
+            "item__sku",
+            "item__name",
+            "item__uom",
+            "location__code",
+            "lot",
+            "quantity",
+            "expires_at",
+        )
     )
     for lot in expiring:
         lot["expired"] = lot["expires_at"] < today
     return {"below_par": below_par, "expiring": expiring}
+
+
+# --- the first screen: what a kitchen manager does with the forecast today -------------------
+
+
+def _number(value: Decimal | float, places: int) -> str:
+    """`value` rounded to `places` decimals, without trailing zeros: 28.53, 205, 0.75."""
+    rounded = round(Decimal(str(value)), places)
+    text = f"{rounded:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _amount(value: Decimal | float, uom: str, places: int = 3) -> str:
+    return f"{_number(value, places)} {uom}"
+
+
+def _forecast_amount(value: float, uom: str) -> str:
+    # A forecast is a guess: whole units for items counted in each, else one decimal.
+    return _amount(value, uom, 0 if uom == selectors.WHOLE_UNITS_UOM else 1)
+
+
+def _forecast_means(run: ForecastRun, skus: set[str]) -> dict[str, list[float]]:
+    """The daily forecast mean of each of `skus` in `run`, by SKU: one query."""
+    if not skus:
+        return {}
+    rows = ItemForecast.objects.filter(run=run, item__sku__in=skus).values_list(
+        "item__sku", "points"
+    )
+    return {sku: list(points.get("mean") or []) for sku, points in rows}
+
+
+def _order_lines(reorders: list[dict], means: dict[str, list[float]], today: date) -> list[dict]:
+    """The reorder suggestions in plain words, the most urgent first.
+
+    Urgency: the last day to order, then the fewest days of cover (an item with no forecast
+    demand last), then the SKU.
+    """
+    days = settings.REORDER_LEAD_TIME_DAYS + settings.REORDER_REVIEW_DAYS
+    lines = []
+    for row in reorders:
+        uom = row["uom"]
+        mean = means.get(row["sku"], [])[:days]
+        # In decimals, as the suggestion's own sums are, so equal sums compare equal.
+        demand = sum((Decimal(str(value)) for value in mean), Decimal(0))
+        stock = "out of stock" if row["on_hand"] <= 0 else f"{_amount(row['on_hand'], uom)} on hand"
+        if demand > 0:
+            why = (
+                f"forecast {_forecast_amount(demand, uom)} over the next {len(mean)} "
+                f"day{'s' if len(mean) != 1 else ''}, {stock}"
+            )
+        else:
+            why = f"{stock}, no use forecast"
+        # The quantity fills up to the item's own level (reorder maximum or par) when that is
+        # above what the forecast needs: say so, or the quantity looks too large for the
+        # forecast.
+        forecast_need = demand + row["safety_stock"]
+        if len(mean) == days and row["target_level"] - forecast_need > LEVEL_TOLERANCE:
+            why += f"; fills it up to {_amount(row['target_level'], uom)}"
+        lines.append(
+            {
+                "sku": row["sku"],
+                "name": row["name"],
+                "quantity": _amount(row["suggested_quantity"], uom),
+                "order_by": row["order_by"],
+                "order_today": row["order_by"] is not None and row["order_by"] <= today,
+                "why": why,
+                "days_of_cover": row["days_of_cover"],
+            }
+        )
+    lines.sort(
+        key=lambda line: (
+            line["order_by"] or date.max,
+            line["days_of_cover"] if line["days_of_cover"] is not None else float("inf"),
+            line["sku"],
+        )
+    )
+    return lines
+
+
+def _low_lines(
+    below_par: list[dict], means: dict[str, list[float]], ordered: set[str]
+) -> list[dict]:
+    """Items below par or out of stock in plain words, the most urgent first.
+
+    Out of stock first, then the fewest days of cover (on hand / the forecast daily mean, where
+    there is a forecast), then the name.
+    """
+    lines = []
+    for item in below_par:
+        uom, on_hand = item["uom"], item["on_hand"]
+        mean = means.get(item["sku"], [])
+        daily = sum(mean) / len(mean) if mean else 0
+        out = on_hand <= 0
+        cover = None if out or daily <= 0 else round(float(on_hand) / daily, 1)
+        if out:
+            status = f"out of stock, par {_amount(item['par_level'], uom)}"
+        else:
+            status = f"{_amount(on_hand, uom)} left, par {_amount(item['par_level'], uom)}"
+            if cover is not None and cover < 1:
+                status += ", enough for less than a day"
+            elif cover is not None:
+                status += f", enough for about {_number(cover, 1)} day{'s' if cover != 1 else ''}"
+        lines.append(
+            {
+                "sku": item["sku"],
+                "name": item["name"],
+                "status": status,
+                "out_of_stock": out,
+                "days_of_cover": cover,
+                "on_order_list": item["sku"] in ordered,
+            }
+        )
+    lines.sort(
+        key=lambda line: (
+            not line["out_of_stock"],
+            line["days_of_cover"] if line["days_of_cover"] is not None else float("inf"),
+            line["name"],
+        )
+    )
+    return lines
+
+
+def _expiring_lines(expiring: list[dict], today: date) -> list[dict]:
+    lines = []
+    for lot in expiring:
+        expires = lot["expires_at"]
+        if expires < today:
+            when = f"expired {expires:%a} {expires.day} {expires:%b}"
+        elif expires == today:
+            when = "expires today"
+        else:
+            when = f"expires {expires:%a} {expires.day} {expires:%b}"
+        where = lot["location__code"] + (f", lot {lot['lot']}" if lot["lot"] else "")
+        lines.append(
+            {
+                "sku": lot["item__sku"],
+                "name": lot["item__name"],
+                "quantity": _amount(lot["quantity"], lot["item__uom"]),
+                "where": where,
+                "when": when,
+                "expired": lot["expired"],
+            }
+        )
+    return lines
+
+
+def _unforecast_demand(run: ForecastRun, today: date) -> tuple[list[str], int]:
+    """Active items used lately that `run` has no forecast of: the first names, and how many.
+
+    "Lately": the last UNFORECAST_DEMAND_DAYS days. Such items can never be suggested for
+    ordering.
+    """
+    since = today - timedelta(days=UNFORECAST_DEMAND_DAYS)
+    since_moment = timezone.make_aware(datetime.combine(since, time.min))
+    issued = StockMovement.objects.filter(
+        item=OuterRef("pk"), kind=MovementKind.ISSUE, created_at__gte=since_moment
+    )
+    used = DailyUsage.objects.filter(item=OuterRef("pk"), date__gte=since, quantity__gt=0)
+    forecast = ItemForecast.objects.filter(item=OuterRef("pk"), run=run)
+    missing = (
+        Item.objects.filter(active=True)
+        .filter(Exists(issued) | Exists(used))
+        .exclude(Exists(forecast))
+        .order_by("name", "id")
+    )
+    names = list(missing.values_list("name", flat=True)[:WRONG_ITEMS_NAMED])
+    total = len(names) if len(names) < WRONG_ITEMS_NAMED else missing.count()
+    return names, total
+
+
+def _more(count: int, what: str) -> str:
+    return f"{count} more {what}{'s' if count != 1 else ''}"
+
+
+def _wrong_sentences(
+    *,
+    run: ForecastRun,
+    summary: dict,
+    flagged: list[ItemForecast],
+    flagged_total: int,
+    system: dict,
+    unforecast: tuple[list[str], int],
+    today: date,
+) -> list[str]:
+    """What looks wrong, as short plain sentences; none when nothing does."""
+    sentences = []
+    if run.health == ForecastRun.Health.FAILING:
+        sentences.append(
+            f"The forecast is off by {_number(summary['accuracy'], 0)}% on average, more than "
+            f"the {_number(summary['threshold'], 0)}% it should be: treat the order quantities "
+            "as a rough guide."
+        )
+    elif run.health == ForecastRun.Health.UNKNOWN:
+        sentences.append(
+            "The forecast could not be checked against past use yet (too little history)."
+        )
+    age = (today - run.history_end).days - 1
+    if age > 0:
+        sentences.append(
+            f"The forecast is {age} day{'s' if age != 1 else ''} old (it knows use up to "
+            f"{run.history_end:%Y-%m-%d}): the daily forecast may not be running."
+        )
+    for forecast in flagged[:WRONG_ITEMS_NAMED]:
+        error = f" (error {_number(forecast.item_mape, 0)}%)" if forecast.item_mape else ""
+        sentences.append(f"Orders for {forecast.item.name} are hard to predict this week{error}.")
+    if flagged_total > WRONG_ITEMS_NAMED:
+        more = flagged_total - WRONG_ITEMS_NAMED
+        sentences.append(
+            f"{_more(more, 'item')} {'are' if more != 1 else 'is'} hard to predict: see the "
+            "forecast statistics below."
+        )
+    by_job: dict[str, list[dict]] = {}
+    for failure in system["failures"]:
+        by_job.setdefault(failure["name"], []).append(failure)
+    for name, failures in sorted(by_job.items()):
+        last = timezone.localtime(failures[0]["started_at"])
+        times = f"{len(failures)} times" if len(failures) > 1 else "once"
+        sentences.append(
+            f"The job {name} failed {times} in the last day (last at {last:%H:%M on %d %b})."
+        )
+    if system["failed_forecast_runs"]:
+        count = system["failed_forecast_runs"]
+        sentences.append(
+            f"{count} forecast run{'s' if count != 1 else ''} failed in the last day; this "
+            f"report uses the last one that succeeded (run #{run.pk})."
+        )
+    names, total = unforecast
+    if names:
+        listed = ", ".join(names)
+        more = f" and {_more(total - len(names), 'item')}" if total > len(names) else ""
+        sentences.append(
+            f"{listed}{more} {'were' if total != 1 else 'was'} used in the last "
+            f"{UNFORECAST_DEMAND_DAYS} days but {'have' if total != 1 else 'has'} no forecast, "
+            "so the report cannot suggest ordering "
+            f"{'them' if total != 1 else 'it'}."
+        )
+    return sentences
+
+
+def _first_screen(
+    *,
+    run: ForecastRun,
+    summary: dict,
+    reorders: list[dict],
+    alerts: dict,
+    flagged: list[ItemForecast],
+    flagged_total: int,
+    system: dict,
+    today: date,
+) -> dict:
+    ordered = {row["sku"] for row in reorders}
+    means = _forecast_means(run, ordered | {item["sku"] for item in alerts["below_par"]})
+    return {
+        "to_order": _order_lines(reorders, means, today),
+        "running_low": _low_lines(alerts["below_par"], means, ordered),
+        "expiring": _expiring_lines(alerts["expiring"], today),
+        "looks_wrong": _wrong_sentences(
+            run=run,
+            summary=summary,
+            flagged=flagged,
+            flagged_total=flagged_total,
+            system=system,
+            unforecast=_unforecast_demand(run, today),
+            today=today,
+        ),
+    }
+
+
+def _subject(summary: dict, manager: dict) -> str:
+    to_order, low = len(manager["to_order"]), len(manager["running_low"])
+    order = (
+        f"{to_order} item{'s' if to_order != 1 else ''} to order"
+        if to_order
+        else "Nothing to order"
+    )
+    running_low = f"{low} running low" if low else "nothing running low"
+    health = summary["health_label"].split(" (")[0]
+    return f"{order}, {running_low} — forecast report {summary['date']:%Y-%m-%d}: {health}"
+
+
+# --- the statistics -----------------------------------------------------------------------------
 
 
 def _system_health(now) -> dict:
@@ -195,22 +521,33 @@ def build_forecast_report(*, run: ForecastRun | None = None, today: date | None 
     today = today or timezone.localdate()
     summary = _run_summary(run)
     flagged, flagged_total = _high_variance(run)
+    reorders = selectors.reorder_suggestions(today=today)
+    alerts = _stock_alerts(today)
+    system = _system_health(timezone.now())
+    manager = _first_screen(
+        run=run,
+        summary=summary,
+        reorders=reorders,
+        alerts=alerts,
+        flagged=flagged,
+        flagged_total=flagged_total,
+        system=system,
+        today=today,
+    )
     drawn = _charts(_worst_items(run, flagged))
+    subject = _subject(summary, manager)
     context = {
+        "subject": subject,
+        "manager": manager,
         "summary": summary,
         "high_variance": flagged,
         "high_variance_total": flagged_total,
-        "reorders": selectors.reorder_suggestions(today=today),
-        "alerts": _stock_alerts(today),
-        "system": _system_health(timezone.now()),
+        "reorders": reorders,
+        "alerts": alerts,
+        "system": system,
         "charts": drawn,
         "today": today,
     }
-    subject = (
-        f"Forecast report {summary['date']:%Y-%m-%d}: {summary['health_label'].split(' (')[0]}"
-        f", {flagged_total} high-variance item{'s' if flagged_total != 1 else ''}"
-    )
-    context["subject"] = subject
     return Report(
         subject=subject,
         context=context,
