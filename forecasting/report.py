@@ -119,7 +119,8 @@ def _daily_trend(run: ForecastRun) -> list[dict]:
 
 
 def _run_summary(run: ForecastRun) -> dict:
-    # The run's health compares the pooled WAPE x 100 with MAPE_THRESHOLD; so does the report.
+    # Health compares each group's pooled WAPE with v20's forecast's on the same holdout and
+    # with MAPE_THRESHOLD (see the settings); the report shows both beside the run's own.
     trend = _daily_trend(run)
     known = [point["accuracy"] for point in trend if point["accuracy"] is not None]
     change = round(known[-1] - known[0], 2) if len(known) > 1 else None
@@ -131,7 +132,18 @@ def _run_summary(run: ForecastRun) -> dict:
         "duration_seconds": run.duration_seconds,
         "accuracy": _percent(run.average_wape),
         "average_item_mape": run.average_item_mape,
+        "baseline_accuracy": _percent(run.baseline_wape),
         "threshold": settings.MAPE_THRESHOLD,
+        "classes": [
+            {
+                "demand_class": demand_class,
+                "items": group.get("items"),
+                "accuracy": _percent(group.get("wape")),
+                "baseline_accuracy": _percent(group.get("baseline_wape")),
+                "failing": bool(group.get("failing")),
+            }
+            for demand_class, group in sorted((run.class_accuracy or {}).items())
+        ],
         "health": run.health,
         "health_label": run.get_health_display(),
         "trend": trend,
@@ -361,10 +373,17 @@ def _wrong_sentences(
     """What looks wrong, as short plain sentences; none when nothing does."""
     sentences = []
     if run.health == ForecastRun.Health.FAILING:
+        failing = [c["demand_class"] for c in summary["classes"] if c["failing"]]
+        which = f" for {' and '.join(failing)} items" if failing else ""
+        against = (
+            ""
+            if summary["baseline_accuracy"] is None
+            else f" against {_number(summary['baseline_accuracy'], 0)}%"
+        )
         sentences.append(
-            f"The forecast is off by {_number(summary['accuracy'], 0)}% on average, more than "
-            f"the {_number(summary['threshold'], 0)}% it should be: treat the order quantities "
-            "as a rough guide."
+            f"The forecast{which} did worse on the last weeks than a plain four-week average "
+            f"would have (off by {_number(summary['accuracy'], 0)}%{against}): treat the "
+            "order quantities as a rough guide, and see the forecast statistics below."
         )
     elif run.health == ForecastRun.Health.UNKNOWN:
         sentences.append(

@@ -46,9 +46,12 @@ def at(day, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-def make_run(day, hour: int = 2, *, wape: float = 0.1, health: str = "passing") -> ForecastRun:
+def make_run(
+    day, hour: int = 2, *, wape: float = 0.1, health: str = "passing", **fields
+) -> ForecastRun:
     """A succeeded daily run started at `hour` on `day`, with history up to the day before."""
     return ForecastRun.objects.create(
+        **fields,
         kind=ForecastRun.Kind.FORECAST,
         status=ForecastRun.Status.SUCCEEDED,
         started_at=at(day, hour),
@@ -222,12 +225,24 @@ def test_a_hard_to_predict_item_is_named_with_its_error(run, location):
 
 
 def test_a_failing_forecast_is_said_in_plain_words(today, location):
-    run = make_run(today, wape=0.35, health=ForecastRun.Health.FAILING)
+    run = make_run(
+        today,
+        wape=0.35,
+        health=ForecastRun.Health.FAILING,
+        baseline_wape=0.25,
+        class_accuracy={
+            "smooth": {"items": 9, "wape": 0.2, "baseline_wape": 0.21, "failing": False},
+            "lumpy": {"items": 6, "wape": 0.9, "baseline_wape": 0.6, "failing": True},
+        },
+    )
     forecast(run, item_with_stock(location, 500), mean=1)
 
     (sentence,) = build_forecast_report(run=run).context["manager"]["looks_wrong"]
 
-    assert sentence.startswith("The forecast is off by 35% on average, more than the 20%")
+    assert sentence.startswith(
+        "The forecast for lumpy items did worse on the last weeks than a plain four-week "
+        "average would have (off by 35% against 25%)"
+    )
 
 
 def test_a_job_failed_in_the_last_day_is_said(run, location):
@@ -398,3 +413,22 @@ def test_the_report_reads_as_many_queries_for_50_items_as_for_5(run, location):
 
     assert len(build_forecast_report(run=run).context["manager"]["to_order"]) == 50
     assert many == few
+
+
+def test_the_statistics_show_each_classs_error_beside_v20s(today, location):
+    run = make_run(
+        today,
+        wape=0.35,
+        health=ForecastRun.Health.FAILING,
+        baseline_wape=0.25,
+        class_accuracy={
+            "lumpy": {"items": 6, "wape": 0.9, "baseline_wape": 0.6, "failing": True},
+        },
+    )
+    forecast(run, item_with_stock(location, 500), mean=1)
+
+    report = build_forecast_report(run=run)
+
+    assert "v20's forecast on the same days 25.00%" in report.text
+    assert "lumpy (6 items): 90.00% against 60.00% FAILING" in report.text
+    assert "Lumpy (6)" in report.html
