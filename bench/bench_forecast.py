@@ -71,18 +71,26 @@ from forecasting import engine  # noqa: E402
 CLASSES = [c.value for c in engine.DemandClass]
 TARGET_CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 MODEL_NAMES = engine.model_names()
-VARIANTS = ("daily", "daily_blind", "baseline", "default", "expected")
-VARIANT_LABELS = {"daily_blind": "daily (no calendar)"}
+VARIANTS = ("daily", "daily_blind", "baseline", "last_week", "default", "expected")
+VARIANT_LABELS = {
+    "daily_blind": "daily (no calendar)",
+    "baseline": "v20 (mean of 28 days)",
+    "last_week": "last week repeated",
+}
 # Per SKU and variant: absolute error, forecast and actual totals over the holdout, RMSSE and
 # MASE (NaN where the engine gives None).
 FIELDS = ("abs_error", "forecast", "actual", "rmsse", "mase")
 WAPE_GAIN = 0.15
-VOLUME_BAND = (0.75, 1.25)
+VOLUME_BAND = (0.90, 1.10)  # bias within ±10%
 
 # Set in the parent before the pools fork; the workers read them.
 _DEMAND: np.ndarray | None = None
 _EXPECTED: np.ndarray | None = None
-_START: np.ndarray | None = None  # each series' first day on a real panel (None: whole rows)
+_START: np.ndarray | None = None  # each series' first record (None: whole rows)
+# A synthetic SKU's first record is its first delivery, a week before its launch (its first
+# possible sale), and at least a holdout and two weeks before the end, so every SKU has a
+# backtest: one launched in the holdout is stocked before it.
+FIRST_DELIVERY_DAYS = 7
 _PROMOTIONS: np.ndarray | None = None  # bool, n_skus x (days + horizon), with the calendar
 _PRIORS: list[engine.PromotionEffect] | None = None  # each SKU's class-pooled effect
 _FOLD_PRIORS: list[list[engine.PromotionEffect]] | None = None  # the same, per retrain fold
@@ -122,9 +130,10 @@ def _promotions(i: int, calendar: bool, *, retrain: bool = False) -> dict:
     """
     if not calendar or _PROMOTIONS is None:
         return {}
+    mask = _PROMOTIONS[i] if _START is None else _PROMOTIONS[i, _START[i] :]
     if retrain:
-        return {"promotions": _PROMOTIONS[i], "priors": _FOLD_PRIORS[i]}
-    return {"promotions": _PROMOTIONS[i], "prior": _PRIORS[i]}
+        return {"promotions": mask, "priors": _FOLD_PRIORS[i]}
+    return {"promotions": mask, "prior": _PRIORS[i]}
 
 
 def _retrain_chunk(task: tuple[int, int, bool]) -> dict:
@@ -180,14 +189,15 @@ def _evaluate_chunk(task: tuple[int, int, bool]) -> dict:
     """
     start, stop, calendar = task
     classes = np.empty(stop - start, dtype=np.int8)
-    scores = np.empty((2 if _EXPECTED is None else 3, stop - start, len(FIELDS)))
+    scores = np.empty((3 if _EXPECTED is None else 4, stop - start, len(FIELDS)))
     for i in range(start, stop):
         y = _series(i)
         history, actual = y[:-_HOLDOUT], y[-_HOLDOUT:]
         demand_class = engine.classify(history).demand_class
         classes[i - start] = CLASSES.index(demand_class)
         forecasts = (
-            engine.predict(engine.BASELINE_MODEL, history, _HOLDOUT),
+            engine.v20_baseline(history, _HOLDOUT),
+            engine.predict("seasonal_naive", history, _HOLDOUT),
             engine.predict(
                 engine.DEFAULT_MODEL[demand_class], history, _HOLDOUT, **_promotions(i, calendar)
             ),
@@ -414,6 +424,11 @@ def main() -> None:
     parser.add_argument("--retrain-seconds", type=float, default=15 * 60)
     parser.add_argument("--memory-mb", type=float, default=1536)
     parser.add_argument("--max-seconds", type=float, default=1800, help="bound of each phase")
+    parser.add_argument(
+        "--challenger-margin",
+        type=float,
+        help=f"the retrain's margin (default the engine's, {engine.CHALLENGER_MARGIN:g})",
+    )
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
@@ -433,6 +448,8 @@ def main() -> None:
     if args.days is not None and args.days <= 2 * args.holdout:
         parser.error("--days must be more than twice --holdout")
     _HOLDOUT, _HORIZON, _FOLDS = args.holdout, args.horizon, args.folds
+    if args.challenger_margin is not None:
+        engine.CHALLENGER_MARGIN = args.challenger_margin  # the forked workers inherit it
 
     started = time.perf_counter()
     if panel_kind == "synthetic":
@@ -445,6 +462,9 @@ def main() -> None:
             expected=True,
         )
         _DEMAND, _EXPECTED = panel.demand, panel.expected
+        _START = np.clip(
+            panel.start - FIRST_DELIVERY_DAYS, 0, args.days - args.holdout - 15
+        ).astype(np.int32)
     else:
         panel = load_real_panel(real_name)
         if args.days is not None:
@@ -524,7 +544,7 @@ def main() -> None:
     tasks = [(a, b, calendar_modes[0]) for a, b in bounds]
     results, seconds = run_phase("evaluate", _evaluate_chunk, tasks, args)
     classes = np.empty(n, dtype=np.int8)
-    evaluated = VARIANTS[2:] if _EXPECTED is not None else VARIANTS[2:4]
+    evaluated = VARIANTS[2:] if _EXPECTED is not None else VARIANTS[2:5]
     for variant in evaluated:
         scores[variant] = np.empty((n, len(FIELDS)))
     for r in results:

@@ -49,7 +49,7 @@ SEASON_LENGTH = 7  # daily data, weekly pattern
 MIN_FOLD_DAYS = 2 * SEASON_LENGTH
 # The weekly retrain replaces a class's default model only with a challenger whose mean
 # cross-validation score is more than this fraction below the default's (see `choose_model`).
-CHALLENGER_MARGIN = 0.05
+CHALLENGER_MARGIN = 0.10
 BASELINE_WINDOW = 28  # v20's forecast: the mean of the last 28 days
 # The weekday profile (see `_weekday_profile`): up to a year of whole weeks, shrunk toward a
 # flat week by 1 + PROFILE_PRIOR / (mean daily demand) pseudo-weeks.
@@ -59,6 +59,11 @@ PROFILE_PRIOR = 20.0
 # days over their weekday's profile) capped: a promotion must not lift the next month's forecast.
 LEVEL_DAYS = 56
 LEVEL_FENCE = 2.0
+# The level follows a trend whose slope is at least this many standard errors from zero, by at
+# most this fraction of the level (see `_with_trend`).
+TREND_T = 2.0
+TREND_CAP = 0.5
+TREND_DAYS = 3 * LEVEL_DAYS
 # Promotions (see `promotion_totals`). Customers who stocked up buy less for a while after a
 # promotion: the week after one is its own effect (the dip), measured like the uplift.
 POST_PROMOTION_DAYS = 7
@@ -171,19 +176,48 @@ def _weekday_mean(y: np.ndarray, horizon: int) -> np.ndarray:
     demand. The square root keeps a slow mover's ordinary count noise below the fence; what lies
     above is a promotion or a one-off order, which the weeks ahead will not repeat.
     """
-    recent = y[-LEVEL_DAYS:]
-    if len(recent) == 0:
+    if len(y) == 0:
         return np.zeros(horizon)
     profile = _weekday_profile(y)
     if profile is None:
         profile = np.ones(SEASON_LENGTH)
     position = np.arange(len(y) + horizon) % SEASON_LENGTH
-    weights = profile[position[len(y) - len(recent) : len(y)]]
-    ratio = recent / weights
-    q1, q3 = np.quantile(ratio, [0.25, 0.75])
+    # The trend's days reach further back than the level's: a slope needs them to stand out
+    # of the day-to-day noise.
+    trend_days = y[-TREND_DAYS:]
+    weights = profile[position[len(y) - len(trend_days) : len(y)]]
+    ratio = trend_days / weights
+    q1, q3 = np.quantile(ratio[-LEVEL_DAYS:], [0.25, 0.75])
     if q3 > 0:
-        recent = np.minimum(ratio, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3))) * weights
-    return float(recent.sum() / weights.sum()) * profile[position[len(y) :]]
+        ratio = np.minimum(ratio, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3)))
+    recent_ratio, recent_weights = ratio[-LEVEL_DAYS:], weights[-LEVEL_DAYS:]
+    level = float((recent_ratio * recent_weights).sum() / recent_weights.sum())
+    ahead = (len(recent_ratio) - 1) / 2 + np.arange(1, horizon + 1)
+    return _with_trend(level, ratio, ahead) * profile[position[len(y) :]]
+
+
+def _with_trend(level: float, ratio: np.ndarray, ahead: np.ndarray) -> np.ndarray | float:
+    """`level` moved `ahead` days along the trend of `ratio` (the last days, oldest first).
+
+    The level is the mean of the last `LEVEL_DAYS` days, which lies half that window behind
+    the last day: on a growing item it trails by the growth of a month and more, so the forecast
+    falls short every day (and a declining item's overshoots). A least-squares line through
+    the last `TREND_DAYS` days carries the level from the level window's middle to each
+    forecast day (`ahead` days away), when its slope is at least `TREND_T` standard errors from
+    zero (a steady seller's noise draws no trend) and there are four weeks of days; the move
+    stays within `TREND_CAP` of the level either way, and demand never goes below zero.
+    """
+    days = len(ratio)
+    if days < 4 * SEASON_LENGTH or level <= 0:
+        return level
+    t = np.arange(days) - (days - 1) / 2
+    slope = float((t * ratio).sum() / (t * t).sum())
+    residual = ratio - ratio.mean() - slope * t
+    standard_error = math.sqrt(float((residual**2).sum()) / (days - 2) / float((t * t).sum()))
+    if standard_error <= 0 or abs(slope) < TREND_T * standard_error:
+        return level
+    move = np.clip(slope * ahead, -TREND_CAP * level, TREND_CAP * level)
+    return np.maximum(level + move, 0.0)
 
 
 def _recent_mean(y: np.ndarray, horizon: int) -> np.ndarray:

@@ -344,6 +344,51 @@ def test_choose_model_picks_the_lowest_mean_score(smooth_series):
     assert scores[best] == min(scores.values())
 
 
+def test_a_challenger_within_the_margin_leaves_the_class_default(intermittent_series):
+    best, scores = engine.choose_model(intermittent_series, holdout=14, folds=2)
+
+    # TSB scores a hair better than the default: noise, not a reason to switch.
+    assert scores["tsb"] < scores["weekday_ses"]
+    assert scores["tsb"] > (1 - engine.CHALLENGER_MARGIN) * scores["weekday_ses"]
+    assert best == "weekday_ses"
+
+
+def test_a_challenger_clearly_better_replaces_the_class_default(weekly_pattern):
+    best, scores = engine.choose_model(weekly_pattern, holdout=14, folds=2)
+
+    assert scores["seasonal_es"] < (1 - engine.CHALLENGER_MARGIN) * scores["weekday_mean"]
+    assert best == "seasonal_es"
+
+
+WEEKDAY_SHAPE = np.array([0.8, 0.85, 0.95, 1.05, 1.4, 1.5, 0.9]) / 1.0643
+
+
+def _forecast_bias(growth_per_year: float, *, trials: int = 60) -> float:
+    """Mean of (forecast total / actual total - 1) over the 28 days after a year of demand."""
+    rng = np.random.default_rng(7)
+    days = np.arange(365 + 28)
+    expected = 10 * (1 + growth_per_year * days / 365) * WEEKDAY_SHAPE[days % 7]
+    biases = []
+    for _ in range(trials):
+        y = rng.poisson(expected).astype(float)
+        forecast = engine.predict("weekday_mean", y[:365], 28)
+        biases.append(forecast.sum() / y[365:].sum() - 1)
+    return float(np.mean(biases))
+
+
+@pytest.mark.parametrize("growth", [0.5, 1.0])
+def test_a_growing_items_forecast_follows_its_trend_within_five_percent(growth, monkeypatch):
+    with_trend = _forecast_bias(growth)
+    monkeypatch.setattr(engine, "TREND_T", math.inf)  # the level alone, as before the trend
+
+    assert abs(with_trend) < 0.05
+    assert abs(with_trend) < abs(_forecast_bias(growth))
+
+
+def test_a_steady_items_forecast_draws_no_trend_from_its_noise():
+    assert abs(_forecast_bias(0.0)) < 0.02
+
+
 def test_choose_model_prefers_a_seasonal_model_on_a_pure_weekly_pattern(weekly_pattern):
     best, scores = engine.choose_model(
         weekly_pattern, holdout=14, folds=2, candidates=("seasonal_naive", "mean28")
