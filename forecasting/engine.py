@@ -15,8 +15,9 @@ Accuracy (see `Accuracy`), and which measure decides what:
 
 - `wape` = sum|error| / sum(actual) over the holdout. `item_mape` (the column v20 called MAPE)
   is WAPE x 100: a percentage defined on every series, also one with zero-demand days, where
-  the textbook MAPE is undefined. The run's average of it is checked against `MAPE_THRESHOLD`
-  and drives the high-variance flags (within each demand class).
+  the textbook MAPE is undefined. It drives the high-variance flags (within each demand class);
+  the run's health compares each class's pooled WAPE with that of `v20_baseline` on the same
+  holdout and with `MAPE_THRESHOLD` (see `forecasting.services`).
 - `mape_nonzero`: the textbook MAPE over the holdout days with non-zero demand, for reference.
 - `mase`: mean absolute error scaled by the in-sample weekly seasonal-naive error; `rmsse`:
   root mean squared error scaled by the in-sample one-step naive error (as in the M5

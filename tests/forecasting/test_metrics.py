@@ -26,6 +26,7 @@ def test_the_gauges_describe_the_latest_succeeded_run(anon_client, settings):
     _run(
         status=ForecastRun.Status.SUCCEEDED,
         average_wape=0.31,
+        baseline_wape=0.26,
         average_item_mape=44.5,
         health=ForecastRun.Health.FAILING,
         high_variance_count=2,
@@ -36,6 +37,7 @@ def test_the_gauges_describe_the_latest_succeeded_run(anon_client, settings):
     body = anon_client.get("/metrics").content.decode()
 
     assert _gauge(body, "forecast_average_wape") == 0.31
+    assert _gauge(body, "forecast_baseline_wape") == 0.26
     assert _gauge(body, "forecast_average_item_mape") == 44.5
     assert _gauge(body, "forecast_health_failing") == 1.0
     assert _gauge(body, "forecast_high_variance_items") == 2.0

@@ -98,14 +98,14 @@ def test_the_alert_rules_are_well_formed():
             assert _balanced(rule["expr"]), rule["alert"]
 
 
-def test_the_alert_rules_cover_errors_latency_stale_jobs_and_forecast_accuracy():
+def test_the_alert_rules_cover_errors_latency_stale_jobs_and_forecast_health():
     used = set().union(*(_metric_names(rule["expr"]) for rule in _rules()))
 
     assert {
         "http_requests_total",
         "http_request_duration_seconds_bucket",
         "job_last_success_timestamp_seconds",
-        "forecast_average_wape",
+        "forecast_health_failing",
     } <= used
 
 
