@@ -8,14 +8,16 @@ import json
 from datetime import timedelta
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from forecasting import watchdog
+from forecasting import engine, watchdog
 from forecasting.history import last_history_day
 from forecasting.models import ForecastRun
+from forecasting.services import run_forecast
 from forecasting.watchdog import run_watchdog
 from inventory_project.models import Alert, JobLock, JobRun
 from tests.forecasting.support import steady_items, use_small_runs
@@ -249,4 +251,33 @@ def test_a_forecast_never_tried_triggers_nothing(clock):
 
     assert result["forecast"]["decision"].startswith("no daily forecast has been tried yet")
     assert watchdog_reruns() == 0
+    assert not Alert.objects.exists()
+
+
+def test_a_deliberately_bad_forecast_fails_health_and_the_watchdog_alerts(
+    clock, monkeypatch, items
+):
+    def five_times_too_much(y, horizon):
+        return np.full(horizon, 5 * float(y[-7:].mean()))
+
+    for name in engine.model_names():
+        monkeypatch.setitem(engine.models(), name, five_times_too_much)
+    for _ in range(3):
+        run = run_forecast(resume=False)
+        assert run.health == ForecastRun.Health.FAILING
+        clock.advance(minutes=10)
+
+    run_watchdog()
+
+    assert Alert.objects.filter(kind=watchdog.HEALTH_FAILURES, resolved_at=None).count() == 1
+
+
+def test_honest_forecasts_of_steady_items_leave_the_watchdog_silent(clock, items):
+    for _ in range(3):
+        assert run_forecast(resume=False).health == ForecastRun.Health.PASSING
+        clock.advance(minutes=10)
+
+    result = run_watchdog()
+
+    assert result["health"]["consecutive_failures"] == 0
     assert not Alert.objects.exists()
