@@ -85,6 +85,7 @@ class ForecastRunAdmin(ReadOnlyAdmin):
         "history_end",
         "average_item_mape",
         "average_wape",
+        "baseline_wape",
         "average_mase",
         "average_rmsse",
         "health",

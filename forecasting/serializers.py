@@ -31,6 +31,7 @@ class ForecastRowSerializer(serializers.Serializer):
     item_mape = _measure("WAPE x 100 over the holdout, in %.")
     mape_nonzero = _measure("MAPE over the holdout days with demand, in %.")
     wape = _measure()
+    baseline_wape = _measure("WAPE of v20's forecast (mean of 28 days) on the same holdout.")
     mase = _measure()
     rmsse = _measure()
     is_high_variance = serializers.BooleanField()
@@ -53,6 +54,11 @@ class ForecastRunSerializer(serializers.Serializer):
     batches_done = serializers.IntegerField()
     average_item_mape = _measure("Mean of the items' item_mape, in %.")
     average_wape = _measure("WAPE pooled over all items.")
+    baseline_wape = _measure("WAPE of v20's forecast (mean of 28 days) on the same holdout.")
+    class_accuracy = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per demand class: items, wape, baseline_wape (v20's forecast), failing.",
+    )
     average_mase = _measure()
     average_rmsse = _measure()
     health = serializers.ChoiceField(choices=ForecastRun.Health.choices)
