@@ -1,13 +1,16 @@
 """Demo data for a fresh database: a kitchen with a year of stock history (`load_demo_data`).
 
-About sixty items in nine categories (the six seed SKUs of v20 among them), five locations, and for
-every stock record 365 days of ledger rows that end in its current quantity: daily usage with a
-weekly rhythm (Friday and Saturday are the busy days) and a mild summer peak, intermittent items
-that go days without use, deliveries on each supplier's weekdays whenever stock falls below the
-reorder point, bar restocks as transfers from dry storage, monthly counts that find a little
-shrinkage, and the odd spoiled or dropped batch. The last weeks leave a living picture: some
-items below par after a supplier shortage, one stocked out, two new items without stock, lots
-expiring in the next days and one already expired.
+About seventy items in nine categories (the six seed SKUs of v20 among them), five locations, and
+for every stock record 365 days of ledger rows that end in its current quantity: usage with a
+weekly rhythm (Friday and Saturday are the busy days) and a mild summer peak, deliveries on each
+supplier's weekdays whenever stock falls below the reorder point, bar restocks as transfers from
+dry storage, monthly counts that find a little shrinkage, and the odd spoiled or dropped batch.
+Demand comes in the four shapes a kitchen has (`ItemSpec`): smooth staples used every day in
+steady amounts, erratic catering items used every day but in very uneven amounts, intermittent
+spices and specialties used on some days in steady amounts, and lumpy supplies going out by the
+case on some days in very uneven amounts. The last weeks leave a living picture: two items
+launched about forty days ago, some items below par after a supplier shortage, one stocked out,
+two new items without stock, lots expiring in the next days and one already expired.
 
 Two steps: `build_demo_plan` is pure (the same seed and day give the same plan), and
 `load_demo_data` writes it. Items and locations are made through their services; the history is
@@ -86,7 +89,15 @@ CATEGORIES = {
 
 @dataclass(frozen=True)
 class ItemSpec:
-    """An item and its demand: `mean` per day when smooth; a use on `chance` of days, of `size`."""
+    """An item and its demand, in one of four shapes (Syntetos-Boylan's classes).
+
+    Used every day: `mean` per day, each day's use spread by a gamma of `shape` (smooth); with
+    `event_chance`, a catering event on that share of days adds a use of about `event_size`
+    (erratic). Used on `chance` of days only, a use of about `size`: steady sizes with a high
+    `shape` (intermittent), very uneven ones with a `shape` below 1 (lumpy). The variance of a
+    gamma of shape k is mean² / k, so a size's CV² is about 1 / `shape`. An item with
+    `launched_days_ago` has its first delivery that many days ago (items kept outside the bar).
+    """
 
     sku: str
     name: str
@@ -95,9 +106,13 @@ class ItemSpec:
     mean: float = 0.0
     chance: float = 1.0
     size: float = 0.0
+    shape: float = 8.0
+    event_chance: float = 0.0
+    event_size: float = 0.0
     shelf_days: int | None = None  # overrides the category's
     active: bool = True
     stocked: bool = True
+    launched_days_ago: int | None = None
 
     @property
     def intermittent(self) -> bool:
@@ -105,16 +120,43 @@ class ItemSpec:
 
     @property
     def daily_mean(self) -> float:
-        return self.chance * self.size if self.intermittent else self.mean
+        if self.intermittent:
+            return self.chance * self.size
+        return self.mean + self.event_chance * self.event_size
+
+    @property
+    def large_use(self) -> float:
+        """A use at the upper end of its sizes (about the 95th percentile)."""
+        size = self.size if self.intermittent else self.event_size
+        return size * (1 + 2 / math.sqrt(self.shape if self.intermittent else 4.0))
 
 
 def _smooth(sku, name, category, uom, mean, **extra) -> ItemSpec:
     return ItemSpec(sku, name, category, uom, mean=mean, **extra)
 
 
-def _lumpy(sku, name, category, uom, chance, size, **extra) -> ItemSpec:
-    return ItemSpec(sku, name, category, uom, chance=chance, size=size, **extra)
+def _erratic(sku, name, category, uom, mean, event_chance, event_size, **extra) -> ItemSpec:
+    return ItemSpec(
+        sku,
+        name,
+        category,
+        uom,
+        mean=mean,
+        event_chance=event_chance,
+        event_size=event_size,
+        **extra,
+    )
 
+
+def _intermittent(sku, name, category, uom, chance, size, **extra) -> ItemSpec:
+    return ItemSpec(sku, name, category, uom, chance=chance, size=size, shape=16.0, **extra)
+
+
+def _lumpy(sku, name, category, uom, chance, size, **extra) -> ItemSpec:
+    return ItemSpec(sku, name, category, uom, chance=chance, size=size, shape=0.7, **extra)
+
+
+RECENT_LAUNCH_DAYS = 40
 
 ITEMS = (
     # The six seed items of v20 come first.
@@ -125,13 +167,14 @@ ITEMS = (
     _smooth("SKU-4001", "All-purpose flour", "Dry goods", "kg", 7.0),
     _smooth("SKU-5001", "Olive oil, extra virgin", "Oils & sauces", "L", 2.8),
     _smooth("SKU-1003", "Pork shoulder", "Protein", "kg", 3.0),
-    _smooth("SKU-1004", "Salmon fillet", "Protein", "kg", 4.0),
+    # Banquet and catering items: a little every day, a lot on event days.
+    _erratic("SKU-1004", "Salmon fillet", "Protein", "kg", 1.5, 0.15, 8.0),
     _smooth("SKU-1005", "Beef striploin", "Protein", "kg", 3.5),
     _smooth("SKU-1006", "Chicken thighs", "Protein", "kg", 4.5),
     _smooth("SKU-1007", "Bacon, sliced", "Protein", "kg", 2.5),
-    _lumpy("SKU-1008", "Lamb rack", "Protein", "kg", 0.3, 2.0),
+    _intermittent("SKU-1008", "Lamb rack", "Protein", "kg", 0.3, 2.0),
     _smooth("SKU-2002", "Unsalted butter", "Dairy", "kg", 2.2),
-    _smooth("SKU-2003", "Heavy cream", "Dairy", "L", 4.0),
+    _erratic("SKU-2003", "Heavy cream", "Dairy", "L", 1.5, 0.15, 6.0),
     _smooth("SKU-2004", "Cheddar, aged", "Dairy", "kg", 1.8),
     _smooth("SKU-2005", "Parmigiano Reggiano", "Dairy", "kg", 0.6, shelf_days=60),
     _smooth("SKU-2006", "Large eggs", "Dairy", "each", 150, shelf_days=21),
@@ -143,24 +186,26 @@ ITEMS = (
     _smooth("SKU-3004", "Russet potatoes", "Produce", "kg", 10.0, shelf_days=25),
     _smooth("SKU-3005", "Lemons", "Produce", "each", 30, shelf_days=14),
     _smooth("SKU-3006", "Carrots", "Produce", "kg", 3.0, shelf_days=14),
-    _lumpy("SKU-3007", "Fresh basil (bunch)", "Produce", "each", 0.5, 3),
+    _intermittent("SKU-3007", "Fresh basil (bunch)", "Produce", "each", 0.5, 3),
     _smooth("SKU-3008", "Garlic", "Produce", "kg", 0.8, shelf_days=30),
     _smooth("SKU-3009", "Avocados", "Produce", "each", 14, shelf_days=5),
-    _lumpy("SKU-3010", "Mixed berries", "Produce", "kg", 0.4, 2.5, shelf_days=4),
+    _erratic("SKU-3010", "Mixed berries", "Produce", "kg", 0.5, 0.15, 3.0, shelf_days=4),
+    _smooth("SKU-3011", "Microgreens", "Produce", "kg", 0.5, launched_days_ago=RECENT_LAUNCH_DAYS),
     _smooth("SKU-4002", "Granulated sugar", "Dry goods", "kg", 3.0),
     _smooth("SKU-4003", "Arborio rice", "Dry goods", "kg", 2.5),
     _smooth("SKU-4004", "Spaghetti", "Dry goods", "kg", 3.5),
     _smooth("SKU-4005", "Whole peeled tomatoes, #10 can", "Dry goods", "each", 8),
     _smooth("SKU-4006", "Kosher salt", "Dry goods", "kg", 1.0),
-    _lumpy("SKU-4007", "Black peppercorns", "Dry goods", "kg", 0.15, 0.5),
+    _intermittent("SKU-4007", "Black peppercorns", "Dry goods", "kg", 0.15, 0.5),
     _smooth("SKU-4008", "Panko breadcrumbs", "Dry goods", "kg", 1.2),
-    _lumpy("SKU-4782", "Dried porcini mushrooms", "Dry goods", "kg", 0.08, 0.5),
+    _intermittent("SKU-4009", "Smoked paprika", "Dry goods", "kg", 0.2, 0.25),
+    _intermittent("SKU-4782", "Dried porcini mushrooms", "Dry goods", "kg", 0.08, 0.5),
     _smooth("SKU-4090", "Saffron threads", "Dry goods", "g", 0.0, stocked=False),
     _smooth("SKU-5002", "Canola frying oil", "Oils & sauces", "L", 6.0),
     _smooth("SKU-5003", "Balsamic vinegar", "Oils & sauces", "L", 0.4),
     _smooth("SKU-5004", "Soy sauce", "Oils & sauces", "L", 0.6),
     _smooth("SKU-5005", "Dijon mustard", "Oils & sauces", "kg", 0.4),
-    _lumpy("SKU-5491", "Truffle oil", "Oils & sauces", "L", 0.06, 0.25),
+    _intermittent("SKU-5491", "Truffle oil", "Oils & sauces", "L", 0.06, 0.25),
     _smooth("SKU-6001", "Sparkling water, 750 ml", "Beverages", "each", 30),
     _smooth("SKU-6002", "Cola, 330 ml can", "Beverages", "each", 40),
     _smooth("SKU-6003", "House red wine, bottle", "Beverages", "each", 8),
@@ -168,20 +213,32 @@ ITEMS = (
     _smooth("SKU-6005", "Lager, draught", "Beverages", "L", 30.0),
     _smooth("SKU-6006", "Coffee beans", "Beverages", "kg", 1.6),
     _smooth("SKU-6007", "Orange juice", "Beverages", "L", 5.0),
-    _lumpy("SKU-6823", "Prosecco, bottle", "Beverages", "each", 0.2, 6),
+    # Party orders: a bottle or two for a table, or a case for a private room.
+    _lumpy("SKU-6823", "Prosecco, bottle", "Beverages", "each", 0.25, 4),
     _smooth("SKU-6099", "Energy drink, can (discontinued)", "Beverages", "each", 6, active=False),
     _smooth("SKU-7001", "French fries", "Frozen", "kg", 12.0),
     _smooth("SKU-7002", "Shrimp 16/20", "Frozen", "kg", 1.5),
     _smooth("SKU-7003", "Vanilla ice cream", "Frozen", "L", 2.5),
-    _lumpy("SKU-7004", "Puff pastry sheets", "Frozen", "each", 0.3, 10),
+    _erratic("SKU-7004", "Puff pastry sheets", "Frozen", "each", 3, 0.15, 24),
+    _erratic("SKU-7005", "Cocktail shrimp skewers", "Frozen", "each", 6, 0.12, 60),
+    _smooth(
+        "SKU-7006",
+        "Plant-based patties",
+        "Frozen",
+        "each",
+        12,
+        launched_days_ago=RECENT_LAUNCH_DAYS - 2,
+    ),
     _smooth("SKU-8001", "Dish detergent", "Cleaning", "L", 1.5),
     _smooth("SKU-8002", "Sanitizer concentrate", "Cleaning", "L", 0.6),
     _smooth("SKU-8004", "Nitrile gloves, box of 100", "Cleaning", "each", 2.5),
-    _lumpy("SKU-8932", "Oven cleaner", "Cleaning", "L", 0.1, 2),
-    _lumpy("SKU-9001", "Takeout containers", "Paper goods", "case", 0.35, 1),
-    _lumpy("SKU-9002", "Paper napkins", "Paper goods", "case", 0.4, 1),
-    _lumpy("SKU-9003", "Paper towels", "Paper goods", "case", 0.3, 1),
-    _lumpy("SKU-9005", "Trash bags", "Paper goods", "case", 0.2, 1),
+    _intermittent("SKU-8932", "Oven cleaner", "Cleaning", "L", 0.1, 2),
+    # Cleaning and paper supplies go out by the case: one now, five before a deep clean.
+    _lumpy("SKU-8005", "Degreaser, case", "Cleaning", "case", 0.2, 1.5),
+    _lumpy("SKU-9001", "Takeout containers", "Paper goods", "case", 0.35, 2),
+    _lumpy("SKU-9002", "Paper napkins", "Paper goods", "case", 0.4, 2),
+    _lumpy("SKU-9003", "Paper towels", "Paper goods", "case", 0.3, 2),
+    _lumpy("SKU-9005", "Trash bags", "Paper goods", "case", 0.2, 2),
 )
 
 # No deliveries in the last N days: a supplier shortage leaves these low (and SKU-1005 out).
@@ -328,16 +385,17 @@ def item_levels(spec: ItemSpec) -> Levels:
     """
     if not spec.stocked:
         return Levels(Decimal(2), Decimal(10), Decimal(4))
+    cover = spec.daily_mean * _longest_gap(CATEGORIES[spec.category].delivery_weekdays)
     if spec.intermittent:
+        # Enough for the gap's uses and a large one besides: a case order is not turned away.
         return Levels(
-            _level(spec.size * 2, spec.uom),
-            _level(spec.size * 4, spec.uom),
+            _level(cover + spec.large_use, spec.uom),
+            _level(cover * 2 + spec.large_use * 2, spec.uom),
             _level(spec.size, spec.uom),
         )
-    cover = spec.mean * _longest_gap(CATEGORIES[spec.category].delivery_weekdays)
     return Levels(
-        _level(cover * 1.5, spec.uom),
-        _level(cover * 2.6, spec.uom),
+        _level(cover * 1.5 + spec.large_use, spec.uom),
+        _level(cover * 2.6 + spec.large_use * 2, spec.uom),
         _level(cover, spec.uom),
     )
 
@@ -379,11 +437,28 @@ class _Clock:
 
 
 class _Demand:
-    """Daily use of one stock record: weekday rhythm, a mild summer peak, noise or intermittency."""
+    """Daily use of one stock record: weekday rhythm, a mild summer peak, its shape's noise.
 
-    def __init__(self, rng, *, uom, mean=0.0, chance=1.0, size=0.0):
+    Busy days make a use more likely (intermittent and lumpy items, catering events) or larger
+    (daily use); the size of an occasional use does not follow the weekday.
+    """
+
+    def __init__(self, rng, *, uom, mean=0.0, chance=1.0, size=0.0, shape=8.0, events=(0.0, 0.0)):
         self.rng, self.step = rng, _step(uom)
-        self.mean, self.chance, self.size = mean, chance, size
+        self.mean, self.chance, self.size, self.shape = mean, chance, size, shape
+        self.event_chance, self.event_size = events
+
+    @classmethod
+    def of(cls, spec: ItemSpec, rng) -> "_Demand":
+        return cls(
+            rng,
+            uom=spec.uom,
+            mean=spec.mean,
+            chance=spec.chance,
+            size=spec.size,
+            shape=spec.shape,
+            events=(spec.event_chance, spec.event_size),
+        )
 
     def on(self, day: date) -> Decimal:
         season = 1 + 0.12 * math.sin(2 * math.pi * (day.timetuple().tm_yday - 105) / 365)
@@ -391,10 +466,14 @@ class _Demand:
         if self.chance < 1.0:
             if self.rng.random() >= min(1.0, self.chance * factor):
                 return Decimal(0)
-            return _round(self.rng.gammavariate(2.0, self.size / 2), self.step, ROUND_CEILING)
+            size = self.rng.gammavariate(self.shape, self.size / self.shape)
+            return _round(size, self.step, ROUND_CEILING)
         if self.mean <= 0:
             return Decimal(0)
-        return _round(self.rng.gammavariate(8.0, self.mean * factor / 8), self.step)
+        used = self.rng.gammavariate(self.shape, self.mean * factor / self.shape)
+        if self.event_chance and self.rng.random() < self.event_chance * factor:
+            used += self.rng.gammavariate(4.0, self.event_size / 4)
+        return _round(used, self.step)
 
 
 def _is_month_end(day: date) -> bool:
@@ -438,17 +517,29 @@ def _days(start: date, end: date):
         day += timedelta(days=1)
 
 
+def _first_day(spec: ItemSpec, plan: DemoPlan) -> date:
+    """The year's first day, or a new item's first delivery."""
+    if spec.launched_days_ago:
+        return plan.today - timedelta(days=spec.launched_days_ago)
+    return plan.start
+
+
 def _simulate_store(spec: ItemSpec, plan: DemoPlan, tz) -> list[PlannedRecord]:
     """One record in the category's location: deliveries in, usage out, counts, waste."""
     category = CATEGORIES[spec.category]
     rng = random.Random(f"{plan.seed}:{spec.sku}:{category.location}")
     clock, step = _Clock(tz, rng), _step(spec.uom)
     levels = item_levels(spec)
-    demand = _Demand(rng, uom=spec.uom, mean=spec.mean, chance=spec.chance, size=spec.size)
+    demand = _Demand.of(spec, rng)
     last_delivery_day = plan.today - timedelta(days=SHORTAGE_DAYS.get(spec.sku, 0))
     record = PlannedRecord(spec.sku, category.location)
-    for day in _days(plan.start, plan.today):
-        if day == plan.start:
+    first = _first_day(spec, plan)
+    for day in _days(first, plan.today):
+        if day == first and spec.launched_days_ago:
+            _receive_up_to(
+                record, levels.reorder_max, spec.uom, clock.delivery(day), category.supplier
+            )
+        elif day == first:
             record.move(MovementKind.COUNT, levels.reorder_max, clock.opening(day), OPENING)
         elif (
             day.weekday() in category.delivery_weekdays
@@ -473,8 +564,10 @@ def _simulate_bar(spec: ItemSpec, plan: DemoPlan, tz) -> list[PlannedRecord]:
     rng = random.Random(f"{plan.seed}:{spec.sku}:{category.location}:{category.bar_location}")
     clock, step = _Clock(tz, rng), _step(spec.uom)
     levels = item_levels(spec)
-    demand = _Demand(rng, uom=spec.uom, mean=spec.mean, chance=spec.chance, size=spec.size)
-    bar_target = _level(spec.daily_mean * 3.5 if not spec.intermittent else spec.size * 2, spec.uom)
+    demand = _Demand.of(spec, rng)
+    bar_target = _level(
+        spec.daily_mean * 3.5 if not spec.intermittent else spec.large_use * 2, spec.uom
+    )
     last_delivery_day = plan.today - timedelta(days=SHORTAGE_DAYS.get(spec.sku, 0))
     store = PlannedRecord(spec.sku, category.location)
     bar = PlannedRecord(spec.sku, category.bar_location)
@@ -624,7 +717,14 @@ def load_demo_data(*, seed: int = DEFAULT_SEED, today: date | None = None) -> De
     # A year of history needs items and locations that existed a year ago; new items are new.
     Location.objects.filter(pk__in=[loc.pk for loc in locations.values()]).update(created_at=opened)
     stocked = [items[spec.sku].pk for spec in plan.items if spec.stocked]
-    Item.objects.filter(pk__in=stocked).update(created_at=opened, updated_at=opened)
+    year_old = [items[s.sku].pk for s in plan.items if s.stocked and not s.launched_days_ago]
+    Item.objects.filter(pk__in=year_old).update(created_at=opened, updated_at=opened)
+    for spec in plan.items:
+        if spec.stocked and spec.launched_days_ago:
+            launched = datetime.combine(_first_day(spec, plan) - timedelta(days=2), time(9), UTC)
+            Item.objects.filter(pk=items[spec.sku].pk).update(
+                created_at=launched, updated_at=launched
+            )
 
     records = StockRecord.objects.bulk_create(
         [

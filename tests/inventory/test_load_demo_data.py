@@ -9,6 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from forecasting.engine import DemandClass, classify
+from forecasting.history import item_histories
+from forecasting.models import ForecastRun
+from forecasting.services import run_forecast
 from inventory import demo_data
 from inventory.models import Location, MovementKind, MovementSource, StockMovement, StockRecord
 from inventory.selectors import low_stock_items
@@ -55,7 +59,7 @@ def test_it_loads_items_locations_stock_and_a_year_of_movements():
     last = StockMovement.objects.order_by("created_at").last().created_at
     assert timedelta(days=360) < last - first <= timedelta(days=365)
     assert last < timezone.now()
-    assert "64 items" in output
+    assert f"{len(demo_data.ITEMS)} items" in output
     assert f"{StockMovement.objects.count()} movements" in output
 
 
@@ -160,3 +164,56 @@ def test_some_lots_expire_in_the_next_days_and_one_has_expired(plan):
     assert any(TODAY <= r.expires_at <= TODAY + timedelta(days=3) for r in in_stock)
     assert any(r.expires_at < TODAY for r in in_stock)
     assert any(r.lot for r in plan.records)
+
+
+# --- what the forecaster sees ----------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_classes(db) -> dict[str, object]:
+    """The demand class of each demo item with a history, as the forecaster classifies it."""
+    demo_data.load_demo_data(today=TODAY)
+    items = list(Item.objects.order_by("pk").values_list("pk", "sku"))
+    end = TODAY - timedelta(days=1)
+    histories = item_histories([pk for pk, _ in items], end=end, days=demo_data.HISTORY_DAYS)
+    return {
+        sku: classify(history)
+        for (_, sku), history in zip(items, histories, strict=True)
+        if len(history)
+    }
+
+
+def test_the_history_holds_items_of_each_of_the_four_demand_classes(demo_classes):
+    found = {c.demand_class for c in demo_classes.values()}
+
+    assert {
+        DemandClass.SMOOTH,
+        DemandClass.ERRATIC,
+        DemandClass.INTERMITTENT,
+        DemandClass.LUMPY,
+    } <= found
+
+
+def test_a_staple_issued_every_day_of_the_year_is_smooth(plan, demo_classes):
+    chicken = next(r for r in plan.records if r.sku == "SKU-1001" and r.location == "WALK-IN")
+    days_used = {m.created_at.date() for m in chicken.movements if m.kind == MovementKind.ISSUE}
+
+    assert len(days_used) == demo_data.HISTORY_DAYS
+    assert demo_classes["SKU-1001"].demand_class == DemandClass.SMOOTH
+
+
+def test_items_launched_recently_have_too_little_history(demo_classes):
+    recent = [spec.sku for spec in demo_data.ITEMS if spec.launched_days_ago]
+
+    assert len(recent) >= 2
+    assert all(demo_classes[sku].demand_class == DemandClass.INSUFFICIENT for sku in recent)
+
+
+@pytest.mark.django_db
+def test_a_forecast_on_fresh_demo_data_is_healthy():
+    demo_data.load_demo_data()
+
+    run = run_forecast(n_jobs=1)
+
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert run.health == ForecastRun.Health.PASSING, run.class_accuracy
