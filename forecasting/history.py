@@ -1,10 +1,16 @@
 """Daily demand history per item: the ledger's issues plus imported usage, from its first record.
 
-Demand on a day is what left the shelves: the sum of the item's `issue` movements that day (in
-the server's time zone), over all locations. Imported usage (`DailyUsage`) is the record kept
-elsewhere, before the system or at a point of sale: on a day it covers it replaces the ledger's
-figure, so the two are never added up twice. A usage row of the item as a whole (no location)
-is that day's full figure; otherwise the day's per-location rows are added up.
+Demand on a day is what left the shelves to be used or sold: the sum of the item's `issue`
+movements that day (in the server's time zone), over all locations. The ledger's kind tells
+demand from the rest: goods thrown away are `waste` rows, corrections are `adjustment` rows, and
+neither is demand. An issue booked by mistake is undone by a reversal, an `issue` row with a
+positive delta that names the original (`reverses`); it counts on the original's day, whenever
+it was booked, so the mistaken demand is netted where it was recorded.
+
+Imported usage (`DailyUsage`) is the record kept elsewhere, before the system or at a point of
+sale: on a day it covers it replaces the ledger's figure, so the two are never added up twice. A
+usage row of the item as a whole (no location) is that day's full figure; otherwise the day's
+per-location rows are added up.
 
 An item's history starts at its first record: its first ledger movement of any kind (a delivery,
 a count, an issue) or its first imported usage day, whichever is earlier (`item_histories`).
@@ -24,8 +30,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Min, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Min, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from forecasting.models import DailyUsage, Promotion
@@ -50,14 +56,19 @@ def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
         return matrix
     row_of = {item_id: row for row, item_id in enumerate(item_ids)}
     tz = timezone.get_current_timezone()
+    # A reversal counts on its original's day. It is booked after the original, so the bounds
+    # on a row's own time stay (for the index), except that a reversal may come after `end`.
     issues = (
         StockMovement.objects.filter(
+            Q(created_at__date__lte=end) | Q(reverses__isnull=False),
             kind=MovementKind.ISSUE,
             item_id__in=item_ids,
             created_at__date__gte=start,
-            created_at__date__lte=end,
         )
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(
+            day=TruncDate(Coalesce("reverses__created_at", "created_at"), tzinfo=tz),
+        )
+        .filter(day__gte=start, day__lte=end)
         .values_list("item_id", "day")
         .annotate(quantity=Sum("quantity_delta"))
         .order_by()
@@ -83,8 +94,8 @@ def demand_matrix(item_ids: list[int], *, end: date, days: int) -> np.ndarray:
     per_location.update(item_wide)
     for (row, column), quantity in per_location.items():
         matrix[row, column] = quantity
-    # A reversed issue (an adjustment is not an issue) cannot make demand negative, but a
-    # correction booked as a negative issue could: demand is never below zero.
+    # A reversal puts back at most what its original took, on the same day, so a day's issues
+    # do not sum below zero; whatever older rows the ledger holds, demand is never negative.
     np.clip(matrix, 0.0, None, out=matrix)
     return matrix
 

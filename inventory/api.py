@@ -25,10 +25,12 @@ from inventory.serializers import (
     StockAdjustSerializer,
     StockChangeSerializer,
     StockCountSerializer,
+    StockIssueReverseSerializer,
     StockIssueSerializer,
     StockReceiveSerializer,
     StockSerializer,
     StockTransferSerializer,
+    StockWasteSerializer,
     SummarySerializer,
     TransferResultSerializer,
 )
@@ -231,7 +233,9 @@ class StockReceiveApi(_StockOperationApi):
         summary="Issue stock",
         description="Refused with 409 beyond the quantity on hand unless `allow_negative`. "
         "Without a `lot` it takes from the stock without one; when that is short and lots of "
-        "the item are on hand at the location, the error names them.",
+        "the item are on hand at the location, the error names them. Issues are what forecast "
+        "demand learns from: goods thrown away go to `POST /api/inventory/waste`, and an issue "
+        "booked by mistake is undone with `POST /api/inventory/issue/reverse`.",
         request=StockIssueSerializer,
         responses=_CHANGE_RESPONSES,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -244,6 +248,62 @@ class StockIssueApi(_StockOperationApi):
     def perform(self, data, **door):
         return _change_response(
             services.stock_issue(
+                item=data["sku"],
+                location=data["location"],
+                quantity=data["quantity"],
+                lot=data["lot"],
+                allow_negative=data["allow_negative"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Reverse an issue booked by mistake",
+        description="Puts back what an issue took (all of it unless `quantity` says less), "
+        "with a ledger row of kind `issue`, a positive delta and `reverses` naming the "
+        "original, so forecast demand nets it on the original's day. 400 for a movement that "
+        "is not an issue or more than it took; 409 when the issue has already been reversed.",
+        request=StockIssueReverseSerializer,
+        responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+)
+class StockIssueReverseApi(_StockOperationApi):
+    input_serializer = StockIssueReverseSerializer
+    message = "Issue reversed"
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_issue_reverse(
+                movement=data["movement_id"],
+                quantity=data["quantity"],
+                reason=data["reason"],
+                **door,
+            )
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Write off waste",
+        description="Goods thrown away (spoiled, broken, expired): stock leaves as from an "
+        "issue, but the ledger row's kind is `waste`, which forecast demand never counts. A "
+        "reason is required.",
+        request=StockWasteSerializer,
+        responses=_CHANGE_RESPONSES,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+)
+class StockWasteApi(_StockOperationApi):
+    input_serializer = StockWasteSerializer
+    message = "Waste written off"
+
+    def perform(self, data, **door):
+        return _change_response(
+            services.stock_waste(
                 item=data["sku"],
                 location=data["location"],
                 quantity=data["quantity"],
@@ -285,7 +345,8 @@ class StockCountApi(_StockOperationApi):
 @extend_schema_view(
     post=extend_schema(
         summary="Adjust stock by a signed amount",
-        description="Waste, breakage, found stock. A reason is required.",
+        description="Corrections by a signed amount (found stock, a miscount). A reason is "
+        "required. Waste has its own route, `POST /api/inventory/waste`.",
         request=StockAdjustSerializer,
         responses=_CHANGE_RESPONSES,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],

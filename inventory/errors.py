@@ -14,3 +14,6 @@ class StockErrorCode(StrEnum):
     LOCATION_NOT_FOUND = "location_not_found"
     LOCATION_INACTIVE = "location_inactive"
     INVALID_LOT = "invalid_lot"
+    NOT_AN_ISSUE = "not_an_issue"
+    ALREADY_REVERSED = "already_reversed"
+    REVERSAL_TOO_LARGE = "reversal_too_large"

@@ -69,6 +69,7 @@ class MovementKind(models.TextChoices):
     COUNT = "count", "Count"
     ADJUSTMENT = "adjustment", "Adjustment"
     TRANSFER = "transfer", "Transfer"
+    WASTE = "waste", "Waste / write-off"
 
 
 class MovementSource(models.TextChoices):
@@ -125,6 +126,15 @@ class StockMovement(models.Model):
     source = models.CharField(max_length=16, choices=MovementSource.choices)
     # Both legs of a transfer share one id.
     transfer_id = models.UUIDField(null=True, blank=True)
+    # The issue this row puts back (an issue booked by mistake): kind `issue` with a positive
+    # delta, so forecast demand nets it on the original's day. Unique: reversed at most once.
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+    )
 
     objects = StockMovementQuerySet.as_manager()
 

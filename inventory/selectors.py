@@ -44,6 +44,7 @@ MOVEMENT_COLUMNS = Columns(
     source="source",
     request_id="request_id",
     transfer_id="transfer_id",
+    reverses="reverses_id",
 )
 
 LOCATION_COLUMNS = Columns(

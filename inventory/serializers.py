@@ -10,6 +10,7 @@ from inventory.models import (
     Location,
     MovementKind,
     MovementSource,
+    StockMovement,
 )
 from inventory.services import REASON_MAX_LENGTH
 from inventory_project.api.fields import NaturalKeyField
@@ -84,6 +85,9 @@ class MovementSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=MovementSource.choices)
     request_id = serializers.CharField()
     transfer_id = serializers.UUIDField(allow_null=True)
+    reverses = serializers.IntegerField(
+        allow_null=True, help_text="Id of the issue this row puts back (an issue reversal)."
+    )
 
 
 class LocationSerializer(serializers.Serializer):
@@ -158,6 +162,27 @@ class StockAdjustSerializer(_StockOperationSerializer):
     quantity_delta = quantity_field(help_text="Signed change: negative removes stock.")
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
     allow_negative = serializers.BooleanField(default=False)
+
+
+class StockWasteSerializer(_StockOperationSerializer):
+    quantity = quantity_field(min_value=Decimal("0.001"))
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    allow_negative = serializers.BooleanField(default=False)
+
+
+class StockIssueReverseSerializer(serializers.Serializer):
+    movement_id = serializers.PrimaryKeyRelatedField(
+        queryset=StockMovement.objects.all(),
+        error_messages={"does_not_exist": "Unknown movement {pk_value}."},
+        help_text="Id of the issue to reverse (its ledger row).",
+    )
+    quantity = quantity_field(
+        min_value=Decimal("0.001"),
+        required=False,
+        default=None,
+        help_text="How much to put back; all the issue took when left out.",
+    )
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
 
 class StockTransferSerializer(serializers.Serializer):

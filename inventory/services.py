@@ -1,5 +1,9 @@
 """Every change of stock on hand, one function per operation.
 
+Forecast demand is read from `issue` rows only, so the kind of a row says whether it was demand:
+goods thrown away are `stock_waste` (never an issue), and an issue booked by mistake is undone by
+`stock_issue_reverse`, an `issue` row with a positive delta that nets the original's demand.
+
 Each operation runs in one transaction, locks the stock rows it changes (in primary-key order),
 computes the new quantity from the locked row, and writes one ledger row per changed record with
 who, when, why, the door it came through and the request id. The API views, the admin, CSV
@@ -137,6 +141,7 @@ def _apply_change(
     counted: bool = False,
     expires_at: date | None = None,
     transfer_id: uuid.UUID | None = None,
+    reverses: StockMovement | None = None,
 ) -> StockMovement:
     """Change a locked record by `delta` and append its ledger row, in the caller's transaction."""
     new_quantity = record.quantity + delta
@@ -186,6 +191,7 @@ def _apply_change(
         request_id=get_request_id(),
         source=source,
         transfer_id=transfer_id,
+        reverses=reverses,
     )
 
 
@@ -194,6 +200,7 @@ _NAME_A_LOT_TO = {
     MovementKind.ISSUE: "issue from",
     MovementKind.TRANSFER: "transfer from",
     MovementKind.ADJUSTMENT: "adjust",
+    MovementKind.WASTE: "write off from",
 }
 
 
@@ -375,6 +382,89 @@ def stock_adjust(
         performed_by=performed_by,
         source=source,
         reason=_clean_reason(reason, required=True),
+    )
+
+
+def stock_waste(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal,
+    reason: str,
+    lot: str = "",
+    allow_negative: bool = False,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+) -> StockMovement:
+    """Goods are thrown away (spoiled, broken, expired): take `quantity` away; never demand.
+
+    A reason is required, as for an adjustment.
+    """
+    return _change_one(
+        item=item,
+        location=location,
+        lot=_clean_lot(lot),
+        kind=MovementKind.WASTE,
+        delta=-_positive_quantity(quantity),
+        allow_negative=allow_negative,
+        performed_by=performed_by,
+        source=source,
+        reason=_clean_reason(reason, required=True),
+    )
+
+
+def stock_issue_reverse(
+    *,
+    movement: StockMovement,
+    reason: str,
+    quantity: Decimal | None = None,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+) -> StockMovement:
+    """Undo an issue booked by mistake: put `quantity` (all of it by default) back on its record.
+
+    The ledger row is an `issue` with a positive delta linked to the original (`reverses`), so
+    forecast demand nets it on the original's day. An issue is reversed at most once, by no more
+    than it took; the original row is never touched.
+    """
+    if movement.kind != MovementKind.ISSUE or movement.quantity_delta >= 0:  # or a reversal
+        raise ServiceError(
+            f"Movement {movement.pk} is not an issue; only an issue can be reversed.",
+            code=StockErrorCode.NOT_AN_ISSUE,
+            field="movement_id",
+        )
+    issued = -movement.quantity_delta
+    quantity = issued if quantity is None else _positive_quantity(quantity)
+    if quantity > issued:
+        raise ServiceError(
+            f"Movement {movement.pk} issued {format_quantity(issued)}; "
+            f"{format_quantity(quantity)} cannot be put back.",
+            code=StockErrorCode.REVERSAL_TOO_LARGE,
+            field="quantity",
+        )
+    reason = _clean_reason(reason, required=True)
+    with transaction.atomic():
+        record = lock_stock_records(movement.stock_record_id)[movement.stock_record_id]
+        try:
+            # The unique `reverses` column, not a read before the write, keeps it to one reversal.
+            with transaction.atomic():
+                return _apply_change(
+                    record,
+                    delta=quantity,
+                    kind=MovementKind.ISSUE,
+                    performed_by=performed_by,
+                    source=source,
+                    reason=reason,
+                    allow_negative=False,
+                    reverses=movement,
+                )
+        except IntegrityError:
+            if not StockMovement.objects.filter(reverses=movement).exists():
+                raise
+    raise ConflictError(
+        f"Movement {movement.pk} has already been reversed.",
+        code=StockErrorCode.ALREADY_REVERSED,
+        field="movement_id",
     )
 
 

@@ -18,6 +18,12 @@ urlpatterns = [
     ),
     re_path(r"^inventory/receive/?$", api.StockReceiveApi.as_view(), name="stock-receive"),
     re_path(r"^inventory/issue/?$", api.StockIssueApi.as_view(), name="stock-issue"),
+    re_path(
+        r"^inventory/issue/reverse/?$",
+        api.StockIssueReverseApi.as_view(),
+        name="stock-issue-reverse",
+    ),
+    re_path(r"^inventory/waste/?$", api.StockWasteApi.as_view(), name="stock-waste"),
     re_path(r"^inventory/count/?$", api.StockCountApi.as_view(), name="stock-count"),
     re_path(r"^inventory/adjust/?$", api.StockAdjustApi.as_view(), name="stock-adjust"),
     re_path(r"^inventory/transfer/?$", api.StockTransferApi.as_view(), name="stock-transfer"),

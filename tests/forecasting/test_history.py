@@ -245,3 +245,54 @@ def test_first_record_days_take_two_queries_for_any_number_of_items(
         first = first_record_days([item.pk for item in items])
 
     assert first == {item.pk: END for item in items}
+
+
+def test_waste_is_not_demand(stocked):
+    stock_services.stock_waste(
+        item=stocked.item, location=stocked.location, quantity=Decimal(3), reason="Spoiled"
+    )
+
+    matrix = demand_matrix([stocked.item.pk], end=timezone.localdate(), days=1)
+
+    assert matrix.tolist() == [[0.0]]
+
+
+def test_a_reversed_issue_is_not_demand_on_its_day(stocked):
+    issue = stock_services.stock_issue(
+        item=stocked.item, location=stocked.location, quantity=Decimal(4)
+    )
+    stock_services.stock_issue_reverse(movement=issue, reason="Wrong item")
+
+    matrix = demand_matrix([stocked.item.pk], end=timezone.localdate(), days=1)
+
+    assert matrix.tolist() == [[0.0]]
+
+
+def test_a_partial_reversal_nets_the_issue_partially(stocked):
+    issue = stock_services.stock_issue(
+        item=stocked.item, location=stocked.location, quantity=Decimal(4)
+    )
+    stock_services.stock_issue_reverse(movement=issue, quantity=Decimal(1), reason="Miscounted")
+
+    matrix = demand_matrix([stocked.item.pk], end=timezone.localdate(), days=1)
+
+    assert matrix.tolist() == [[3.0]]
+
+
+def test_a_reversal_booked_days_later_nets_on_the_original_day(stocked):
+    today = timezone.localdate()
+    issue = _issue(stocked.item, stocked.location, 4, _noon(today - timedelta(days=3)))
+    stock_services.stock_issue_reverse(movement=issue, reason="Wrong item")
+
+    matrix = demand_matrix([stocked.item.pk], end=today, days=4)
+
+    assert matrix.tolist() == [[0.0, 0.0, 0.0, 0.0]]
+
+
+def test_a_reversal_booked_after_the_history_ends_still_nets_within_it(stocked):
+    issue = _issue(stocked.item, stocked.location, 4, _noon(END))
+    stock_services.stock_issue_reverse(movement=issue, quantity=Decimal(1), reason="Miscounted")
+
+    matrix = demand_matrix([stocked.item.pk], end=END, days=1)
+
+    assert matrix.tolist() == [[3.0]]

@@ -45,6 +45,7 @@ MOVEMENT_FIELDS = {
     "source",
     "request_id",
     "transfer_id",
+    "reverses",
 }
 LOCATION_FIELDS = {"id", "code", "name", "active", "created_at"}
 # Authentication, the role's permissions, the rows (and the total when paged).
