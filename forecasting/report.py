@@ -341,7 +341,11 @@ def _unforecast_demand(run: ForecastRun, today: date) -> tuple[list[str], int]:
     since = today - timedelta(days=UNFORECAST_DEMAND_DAYS)
     since_moment = timezone.make_aware(datetime.combine(since, time.min))
     issued = StockMovement.objects.filter(
-        item=OuterRef("pk"), kind=MovementKind.ISSUE, created_at__gte=since_moment
+        # A reversal (an issue row putting stock back) is not use.
+        item=OuterRef("pk"),
+        kind=MovementKind.ISSUE,
+        quantity_delta__lt=0,
+        created_at__gte=since_moment,
     )
     used = DailyUsage.objects.filter(item=OuterRef("pk"), date__gte=since, quantity__gt=0)
     forecast = ItemForecast.objects.filter(item=OuterRef("pk"), run=run)
