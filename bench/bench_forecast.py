@@ -494,18 +494,15 @@ def main() -> None:
     if calendar_modes[0]:
         started = time.perf_counter()
         _PROMOTIONS = promotion_mask(panel.calendar, n, args.days + args.horizon)
-        # Pooled from the days before the holdout: the scored days stay unseen.
+        # Pooled from the days before the holdout: the scored days stay unseen. Each SKU's
+        # days from its first record, as the services pool them: the zeros before a launch
+        # would class a young SKU as intermittent and put its promotions in the wrong pool.
         history_days = args.days - args.holdout
-        _PRIORS = engine.promotion_priors(
-            [_DEMAND[i, :history_days] for i in range(n)],
-            [_PROMOTIONS[i, :history_days] for i in range(n)],
-        )
-        _FOLD_PRIORS = engine.fold_priors(
-            [_DEMAND[i, :history_days] for i in range(n)],
-            [_PROMOTIONS[i, :history_days] for i in range(n)],
-            holdout=args.holdout,
-            folds=_FOLDS,
-        )
+        first = [0 if _START is None else int(_START[i]) for i in range(n)]
+        histories = [_DEMAND[i, first[i] : history_days] for i in range(n)]
+        masks = [_PROMOTIONS[i, first[i] : history_days] for i in range(n)]
+        _PRIORS = engine.promotion_priors(histories, masks)
+        _FOLD_PRIORS = engine.fold_priors(histories, masks, holdout=args.holdout, folds=_FOLDS)
         timing["priors"] = {"seconds": time.perf_counter() - started}
         print(
             f"calendar: {len(panel.calendar):,} promotions, "

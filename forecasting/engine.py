@@ -187,14 +187,26 @@ def _weekday_mean(y: np.ndarray, horizon: int) -> np.ndarray:
     # of the day-to-day noise.
     trend_days = y[-TREND_DAYS:]
     weights = profile[position[len(y) - len(trend_days) : len(y)]]
-    ratio = trend_days / weights
-    q1, q3 = np.quantile(ratio[-LEVEL_DAYS:], [0.25, 0.75])
-    if q3 > 0:
-        ratio = np.minimum(ratio, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3)))
+    ratio = _peaks_capped(trend_days / weights)
     recent_ratio, recent_weights = ratio[-LEVEL_DAYS:], weights[-LEVEL_DAYS:]
     level = float((recent_ratio * recent_weights).sum() / recent_weights.sum())
     ahead = (len(recent_ratio) - 1) / 2 + np.arange(1, horizon + 1)
     return _with_trend(level, ratio, ahead) * profile[position[len(y) :]]
+
+
+def _peaks_capped(ratio: np.ndarray) -> np.ndarray:
+    """`ratio` with each `LEVEL_DAYS` block (counted back from the last day) capped at its fence.
+
+    Each block against its own quartiles: on a steeply declining item the days months back sell
+    far above the last weeks' fence, and capping them there would flatten the trend.
+    """
+    capped = ratio.copy()
+    for end in range(len(ratio), 0, -LEVEL_DAYS):
+        block = capped[max(end - LEVEL_DAYS, 0) : end]
+        q1, q3 = np.quantile(block, [0.25, 0.75])
+        if q3 > 0:
+            np.minimum(block, q3 + LEVEL_FENCE * max(q3 - q1, math.sqrt(q3)), out=block)
+    return capped
 
 
 def _with_trend(level: float, ratio: np.ndarray, ahead: np.ndarray) -> np.ndarray | float:

@@ -363,11 +363,11 @@ def test_a_challenger_clearly_better_replaces_the_class_default(weekly_pattern):
 WEEKDAY_SHAPE = np.array([0.8, 0.85, 0.95, 1.05, 1.4, 1.5, 0.9]) / 1.0643
 
 
-def _forecast_bias(growth_per_year: float, *, trials: int = 60) -> float:
+def _forecast_bias(growth_per_year: float, *, trials: int = 60, daily: float = 10) -> float:
     """Mean of (forecast total / actual total - 1) over the 28 days after a year of demand."""
     rng = np.random.default_rng(7)
     days = np.arange(365 + 28)
-    expected = 10 * (1 + growth_per_year * days / 365) * WEEKDAY_SHAPE[days % 7]
+    expected = daily * (1 + growth_per_year * days / 365) * WEEKDAY_SHAPE[days % 7]
     biases = []
     for _ in range(trials):
         y = rng.poisson(expected).astype(float)
@@ -383,6 +383,12 @@ def test_a_growing_items_forecast_follows_its_trend_within_five_percent(growth, 
 
     assert abs(with_trend) < 0.05
     assert abs(with_trend) < abs(_forecast_bias(growth))
+
+
+def test_a_steeply_declining_items_forecast_follows_its_decline_within_five_percent():
+    # From 100 a day to 20 within the year: the days months back sell far above the last
+    # weeks' peak fence, and must not be capped at it, or the slope comes out too flat.
+    assert abs(_forecast_bias(-0.8, daily=100)) < 0.05
 
 
 def test_a_steady_items_forecast_draws_no_trend_from_its_noise():

@@ -222,3 +222,28 @@ def test_each_retrain_fold_pools_its_prior_only_from_before_its_scored_days():
     assert [len(p) for p in loud_priors] == [folds, folds]
     assert loud_priors[1][0] == calm_priors[1][0]  # fold 0 has not seen its scored days
     assert loud_priors[1][1] != calm_priors[1][1]  # fold 1 trains on them: it may learn
+
+
+def test_retrain_folds_of_items_of_different_ages_pool_up_to_the_same_day():
+    days, short_days, folds = 364, 200, 3
+    mask = promotion_days()[:days]
+    calm = series(mask)[:days]
+    # The young item's history is the last `short_days` days of the same calendar.
+    first_scored = days - HOLDOUT * (folds + 1)  # fold 0's scored window, from the end
+    scored = np.zeros(days, dtype=bool)
+    scored[first_scored : first_scored + HOLDOUT] = True
+    loud = calm.copy()
+    loud[scored & mask] *= 10
+    young_calm, young_loud = calm[-short_days:], loud[-short_days:]
+    young_mask = mask[-short_days:]
+
+    calm_priors = engine.fold_priors(
+        [calm, young_calm], [mask, young_mask], holdout=HOLDOUT, folds=folds
+    )
+    loud_priors = engine.fold_priors(
+        [calm, young_loud], [mask, young_mask], holdout=HOLDOUT, folds=folds
+    )
+
+    assert (mask & scored).any()
+    assert loud_priors[0][0] == calm_priors[0][0]  # the young item's loud days are fold 0's
+    assert loud_priors[0][1] != calm_priors[0][1]  # fold 1 trains on them

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from forecasting import engine, services
 from forecasting.history import demand_matrix
-from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
+from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice, Promotion
 from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
 from tests.forecasting import support
 from tests.forecasting.support import use_small_runs
@@ -635,3 +635,51 @@ def test_prune_keeps_the_latest_succeeded_run_behind_newer_failed_ones(settings)
         good.pk,
         *(run.pk for run in failed[-2:]),
     }
+
+
+# --- promotions of an item younger than the window ----------------------------------------------
+
+
+def test_a_young_items_promoted_days_line_up_with_its_history_and_horizon(monkeypatch):
+    young = item_with_usage([10.0] * 40)  # first record 40 days before END, in a 120-day window
+    Promotion.objects.create(
+        item=young, first_day=END - timedelta(days=9), last_day=END - timedelta(days=8)
+    )
+    Promotion.objects.create(
+        item=young, first_day=END + timedelta(days=2), last_day=END + timedelta(days=2)
+    )
+    seen = {}
+    forecast_item = engine.forecast_item
+
+    def spy(y, **kwargs):
+        seen["days"], seen["mask"] = len(y), kwargs["promotions"]
+        return forecast_item(y, **kwargs)
+
+    monkeypatch.setattr(engine, "forecast_item", spy)
+
+    run_forecast()
+
+    assert seen["days"] == 40
+    assert len(seen["mask"]) == 40 + 10  # its history and the horizon
+    assert np.flatnonzero(seen["mask"]).tolist() == [30, 31, 41]
+
+
+def test_the_retrain_hands_a_young_item_its_promoted_days_over_its_history(monkeypatch):
+    young = item_with_usage([10.0] * 40)
+    Promotion.objects.create(
+        item=young, first_day=END - timedelta(days=9), last_day=END - timedelta(days=8)
+    )
+    seen = {}
+    choose_model = engine.choose_model
+
+    def spy(y, **kwargs):
+        seen["days"], seen["mask"] = len(y), kwargs["promotions"]
+        return choose_model(y, **kwargs)
+
+    monkeypatch.setattr(engine, "choose_model", spy)
+
+    run_retrain()
+
+    assert seen["days"] == 40
+    assert np.flatnonzero(seen["mask"]).tolist() == [30, 31]
+    assert len(seen["mask"]) == 40
