@@ -217,8 +217,9 @@ def _with_trend(level: float, ratio: np.ndarray, ahead: np.ndarray) -> np.ndarra
     falls short every day (and a declining item's overshoots). A least-squares line through
     the last `TREND_DAYS` days carries the level from the level window's middle to each
     forecast day (`ahead` days away), when its slope is at least `TREND_T` standard errors from
-    zero (a steady seller's noise draws no trend) and there are four weeks of days; the move
-    stays within `TREND_CAP` of the level either way, and demand never goes below zero.
+    zero (a steady seller's noise draws no trend), the last `LEVEL_DAYS` days do not slope the
+    other way, and there are four weeks of days; the move stays within `TREND_CAP` of the level
+    either way, and demand never goes below zero.
     """
     days = len(ratio)
     if days < 4 * SEASON_LENGTH or level <= 0:
@@ -227,7 +228,15 @@ def _with_trend(level: float, ratio: np.ndarray, ahead: np.ndarray) -> np.ndarra
     slope = float((t * ratio).sum() / (t * t).sum())
     residual = ratio - ratio.mean() - slope * t
     standard_error = math.sqrt(float((residual**2).sum()) / (days - 2) / float((t * t).sum()))
-    if standard_error <= 0 or abs(slope) < TREND_T * standard_error:
+    # A flat series has no slope; an exactly straight line (no residual at all) is a trend
+    # however small its standard error, which is zero.
+    if abs(slope) * days <= 1e-9 * level or abs(slope) < TREND_T * standard_error:
+        return level
+    # A trend the last weeks turned against (a ramp that stopped, a fall that recovered) is
+    # over: the level alone is the better guess.
+    recent = ratio[-LEVEL_DAYS:]
+    recent_t = np.arange(len(recent)) - (len(recent) - 1) / 2
+    if slope * float((recent_t * recent).sum()) < 0:
         return level
     move = np.clip(slope * ahead, -TREND_CAP * level, TREND_CAP * level)
     return np.maximum(level + move, 0.0)

@@ -452,3 +452,27 @@ def test_a_series_too_short_for_a_holdout_still_gets_an_interval_from_its_spread
     low, high = result.intervals[95]
     assert (high > result.mean).all()
     assert (low <= result.mean).all()
+
+
+def test_a_noiseless_straight_ramp_is_followed():
+    y = np.arange(1.0, 366.0)
+
+    forecast = engine.predict("weekday_mean", y, 28)
+
+    assert forecast.sum() == pytest.approx(np.arange(366.0, 394.0).sum(), rel=0.02)
+
+
+def test_a_noiseless_flat_series_is_forecast_flat():
+    forecast = engine.predict("weekday_mean", np.full(365, 7.0), 28)
+
+    assert forecast == pytest.approx(np.full(28, 7.0))
+
+
+def test_a_rise_that_turned_into_a_fall_is_not_extrapolated(monkeypatch):
+    y = np.concatenate([np.linspace(10, 100, 200), np.full(40, 60.0)])
+
+    forecast = engine.predict("weekday_mean", y, 28)
+    monkeypatch.setattr(engine, "TREND_T", math.inf)
+
+    # The level of the last eight weeks, not moved up along the rise that ended.
+    assert forecast == pytest.approx(engine.predict("weekday_mean", y, 28))
