@@ -3,7 +3,8 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from forecasting.models import DailyUsage
+from forecasting.models import DailyUsage, ForecastRun, ItemForecast
+from inventory import services as stock_services
 from items.models import Item
 from tests.factories import ItemFactory
 
@@ -43,3 +44,42 @@ def steady_items(count: int, *, days: int, end: date) -> list[Item]:
     """`count` items selling 9, 10 or 11 a day (by days before `end`) for `days` days."""
     values = [9 + (days - 1 - day) % 3 for day in range(days)]
     return [item_with_usage(values, end=end) for _ in range(count)]
+
+
+def flat_forecast(
+    run: ForecastRun,
+    item: Item,
+    *,
+    mean: float,
+    horizon: int,
+    hi95: float | None = None,
+    lo95: float | None = None,
+    **fields,
+) -> ItemForecast:
+    """A result of `run` forecasting `mean` a day for `horizon` days (95% bounds default to it)."""
+    hi95 = mean if hi95 is None else hi95
+    lo95 = mean if lo95 is None else lo95
+    return ItemForecast.objects.create(
+        run=run,
+        item=item,
+        demand_class="smooth",
+        model="seasonal_es",
+        horizon_start=run.history_end + timedelta(days=1),
+        points={
+            "mean": [mean] * horizon,
+            "lo80": [lo95] * horizon,
+            "hi80": [hi95] * horizon,
+            "lo95": [lo95] * horizon,
+            "hi95": [hi95] * horizon,
+        },
+        **fields,
+    )
+
+
+def item_with_stock(location, on_hand, **fields) -> Item:
+    """An item without reorder levels (unless given) with `on_hand` received at `location`."""
+    fields = {"reorder_min": 0, "reorder_max": 0, "par_level": 0, **fields}
+    item = ItemFactory(**fields)
+    if on_hand:
+        stock_services.stock_receive(item=item, location=location, quantity=Decimal(on_hand))
+    return item

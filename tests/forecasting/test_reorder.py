@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from forecasting import selectors
-from forecasting.models import ForecastRun, ItemForecast
+from forecasting.models import ForecastRun
 from inventory import services as stock_services
-from tests.factories import ItemFactory, LocationFactory
+from tests.factories import LocationFactory
+from tests.forecasting import support
 
 pytestmark = pytest.mark.django_db
 
@@ -47,30 +48,10 @@ def location():
 
 
 def forecast(run, item, *, mean, hi95, lo95=None):
-    """A flat forecast: `mean` and `hi95` every day of the horizon (the 80% band in between)."""
-    lo95 = mean if lo95 is None else lo95
-    return ItemForecast.objects.create(
-        run=run,
-        item=item,
-        demand_class="smooth",
-        model="seasonal_es",
-        horizon_start=run.history_end + timedelta(days=1),
-        points={
-            "mean": [mean] * HORIZON,
-            "lo80": [lo95] * HORIZON,
-            "hi80": [mean] * HORIZON,
-            "lo95": [lo95] * HORIZON,
-            "hi95": [hi95] * HORIZON,
-        },
-    )
+    return support.flat_forecast(run, item, mean=mean, hi95=hi95, lo95=lo95, horizon=HORIZON)
 
 
-def item_with_stock(location, on_hand, **fields):
-    fields = {"reorder_min": 0, "reorder_max": 0, "par_level": 0, **fields}
-    item = ItemFactory(**fields)
-    if on_hand:
-        stock_services.stock_receive(item=item, location=location, quantity=Decimal(on_hand))
-    return item
+item_with_stock = support.item_with_stock
 
 
 def suggestions(client, **params):

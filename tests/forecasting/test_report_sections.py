@@ -18,6 +18,7 @@ from forecasting.report import TREND_RUNS, build_forecast_report
 from inventory import services as stock_services
 from inventory_project.models import JobRun
 from tests.factories import ItemFactory, LocationFactory
+from tests.forecasting import support
 
 pytestmark = pytest.mark.django_db
 
@@ -69,30 +70,10 @@ def run(today) -> ForecastRun:
 
 def forecast(run, item, *, mean: float, hi95: float | None = None, **fields) -> ItemForecast:
     """A flat forecast of `mean` a day (95% upper bound `hi95`, default the mean)."""
-    hi95 = mean if hi95 is None else hi95
-    return ItemForecast.objects.create(
-        run=run,
-        item=item,
-        demand_class="smooth",
-        model="seasonal_es",
-        horizon_start=run.history_end + timedelta(days=1),
-        points={
-            "mean": [mean] * HORIZON,
-            "lo80": [mean] * HORIZON,
-            "hi80": [hi95] * HORIZON,
-            "lo95": [mean] * HORIZON,
-            "hi95": [hi95] * HORIZON,
-        },
-        **fields,
-    )
+    return support.flat_forecast(run, item, mean=mean, hi95=hi95, horizon=HORIZON, **fields)
 
 
-def item_with_stock(location, on_hand, **fields):
-    fields = {"reorder_min": 0, "reorder_max": 0, "par_level": 0, **fields}
-    item = ItemFactory(**fields)
-    if on_hand:
-        stock_services.stock_receive(item=item, location=location, quantity=Decimal(on_hand))
-    return item
+item_with_stock = support.item_with_stock
 
 
 def section(text: str, heading: str) -> list[str]:
