@@ -33,7 +33,7 @@ from accounts.tokens import (
 )
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import MessageEnvelopeSerializer, envelope, errors
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 
 
 class PublicApiView(APIView):

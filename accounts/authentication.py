@@ -27,7 +27,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts.roles import Role
 from accounts.selectors import user_role
 from accounts.tokens import TokenNotValid
-from inventory_project.cache import guarded
+from inventory_project.http.response_cache import guarded
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from accounts.emails import normalize_email
 from accounts.roles import Role
 from accounts.services import EMAIL_TAKEN, user_create, user_set_password, user_set_role
-from inventory_project.errors import ConflictError
+from inventory_project.service_errors import ConflictError
 
 
 @dataclass(frozen=True)

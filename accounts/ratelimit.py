@@ -22,8 +22,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from accounts.emails import email_key
 from accounts.tokens import AccessToken
 from inventory_project.api.exceptions import failure_body
-from inventory_project.cache import guarded
-from inventory_project.request_context import client_address
+from inventory_project.http.request_context import client_address
+from inventory_project.http.response_cache import guarded
 
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
 # Probes are never limited; the login route has its own limits on failures, so that an office

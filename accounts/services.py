@@ -18,7 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.emails import email_key, normalize_email
 from accounts.roles import ROLE_ORDER, ROLE_PERMISSIONS, Role
-from inventory_project.errors import ConflictError, ServiceError
+from inventory_project.service_errors import ConflictError, ServiceError
 
 logger = logging.getLogger(__name__)
 

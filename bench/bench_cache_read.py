@@ -54,8 +54,8 @@ def measure(repeats: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from inventory_project import cache as response_cache
-    from items.cached import ITEM_LIST_ACTIVE, item_detail
+    from inventory_project.http import response_cache
+    from items.cached_responses import ITEM_LIST_ACTIVE, item_detail
     from items.models import Item
 
     for n in range(50):

@@ -50,7 +50,7 @@ sys.path.insert(0, {repo!r})
 from bench.demand import generate
 from forecasting.history import last_history_day
 from forecasting.models import DailyUsage, Promotion
-from inventory_project import bulk
+from inventory_project.csvio import bulk
 from items.models import Item
 from django.db import transaction
 from django.utils import timezone

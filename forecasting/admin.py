@@ -1,7 +1,7 @@
 """Forecasting in the Django admin: imported usage, and the forecasts, read only.
 
 - Daily usage is listed, and loaded by "Import CSV", never edited. Usage history comes only from
-  files (`forecasting.imports`, the same service as `POST /api/usage/import` and
+  files (`forecasting.usage_csv`, the same service as `POST /api/usage/import` and
   `manage.py import_usage`), so the admin adds, changes and deletes nothing row by row; a wrong
   day is corrected by importing it again.
 - Forecast runs, item forecasts and model choices are written only by the `forecast` and
@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from forecasting import charts, promotions, selectors
-from forecasting.imports import USAGE_CSV_COLUMNS, import_usage_csv
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice, Promotion
+from forecasting.usage_csv import USAGE_CSV_COLUMNS, import_usage_csv
 from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
-from inventory_project.admin_imports import CsvImportAdminMixin
+from inventory_project.csvio.admin import CsvImportAdminMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -14,9 +14,8 @@ from rest_framework import generics, status, viewsets
 
 from accounts.permissions import read_write_permissions
 from forecasting import promotions, selectors
-from forecasting.cached import FORECAST_LIST, forecast_detail_cache
+from forecasting.cached_responses import FORECAST_LIST, forecast_detail_cache
 from forecasting.filters import ForecastFilter, ForecastRunFilter, PromotionFilter
-from forecasting.imports import import_usage_csv
 from forecasting.selectors import (
     DEFAULT_HISTORY_DAYS,
     FORECAST_COLUMNS,
@@ -33,10 +32,11 @@ from forecasting.serializers import (
     ReorderQuerySerializer,
     ReorderSuggestionSerializer,
 )
-from inventory_project.api.imports import CsvImportApi, import_schema
+from forecasting.usage_csv import import_usage_csv
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import ColumnsListMixin
+from inventory_project.csvio.api import CsvImportApi, import_schema
 
 VIEW_FORECASTS = "forecasting.view_itemforecast"
 

@@ -8,6 +8,6 @@ class ForecastingConfig(AppConfig):
 
     def ready(self) -> None:
         from forecasting.metrics import ForecastCollector
-        from inventory_project.metrics import register_database_collector
+        from inventory_project.http.metrics import register_database_collector
 
         register_database_collector(ForecastCollector())

@@ -1,16 +1,17 @@
 """The shared body of `manage.py forecast` and `manage.py retrain`.
 
-Each runs its service under the job lock (`inventory_project.jobs.run_job`, so two hosts never
-run it at once and every run is recorded), heartbeats after every batch, logs one line a batch,
-draws a progress bar on a terminal and prints the run's summary. A failed run exits non-zero.
+Each runs its service under the job lock (`inventory_project.jobs.runner.run_job`, so two hosts
+never run it at once and every run is recorded), heartbeats after every batch, logs one line a
+batch, draws a progress bar on a terminal and prints the run's summary. A failed run exits
+non-zero.
 """
 
 from django.conf import settings
 from tqdm import tqdm
 
 from forecasting.models import ForecastRun
-from inventory_project.job_command import JobCommand
-from inventory_project.jobs import JobContext
+from inventory_project.jobs.command import JobCommand
+from inventory_project.jobs.runner import JobContext
 
 
 class ForecastCommand(JobCommand):

@@ -8,9 +8,9 @@ future ones raise the forecast on their days.
 
 from datetime import date
 
-from forecasting.errors import ForecastErrorCode
+from forecasting.error_codes import ForecastErrorCode
 from forecasting.models import Promotion
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 from items.models import Item
 
 NOTE_MAX_LENGTH = Promotion._meta.get_field("note").max_length

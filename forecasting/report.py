@@ -29,9 +29,9 @@ from forecasting import charts, selectors
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast
 from inventory.models import MovementKind, StockMovement, StockRecord
 from inventory.selectors import low_stock_items
-from inventory_project import cache as response_cache
-from inventory_project.jobs import last_runs
-from inventory_project.models import JobRun
+from inventory_project.http import response_cache
+from inventory_project.jobs.models import JobRun
+from inventory_project.jobs.runner import last_runs
 from items.models import Item
 
 # Days of the accuracy trend (each day's latest run), charts drawn, days of history a chart shows.

@@ -28,12 +28,12 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from forecasting.errors import ForecastErrorCode
+from forecasting.error_codes import ForecastErrorCode
 from forecasting.history import demand_matrix
 from forecasting.models import ForecastRun, ItemForecast, Promotion
 from inventory.models import StockRecord
 from inventory_project.api.columns import Columns
-from inventory_project.errors import NotFoundError, ServiceError
+from inventory_project.service_errors import NotFoundError, ServiceError
 from items.models import QUANTITY_PLACES
 from items.selectors import item_get
 

@@ -34,7 +34,7 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from forecasting import engine
-from forecasting.cached import preload_forecast_cache
+from forecasting.cached_responses import preload_forecast_cache
 from forecasting.history import item_histories, last_history_day, promotion_matrix
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
 from items.models import Item

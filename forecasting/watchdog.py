@@ -4,7 +4,7 @@ Three checks, each decision logged and returned (the command keeps it as the wat
 result):
 
 - Stuck runs: a running job whose heartbeat is older than `SCHEDULER_WATCHDOG_TIMEOUT_MS` is
-  marked dead and its lock released (`inventory_project.jobs.mark_stale_runs_dead`); each is an
+  marked dead and its lock released (`jobs.runner.mark_stale_runs_dead`); each is an
   alert, resolved once that job succeeds again.
 - Missed forecast: when the last succeeded daily forecast finished more than
   1.5 x `FORECAST_INTERVAL_HOURS` ago, the forecast runs again (job "forecast", trigger
@@ -29,14 +29,14 @@ from django.core.mail import mail_admins, send_mail
 from django.utils import timezone
 
 from forecasting.models import ForecastRun
-from inventory_project.jobs import (
+from inventory_project.jobs.models import Alert, JobRun
+from inventory_project.jobs.runner import (
     JobAlreadyRunning,
     JobContext,
     mark_stale_runs_dead,
     resolve_alerts,
     run_job,
 )
-from inventory_project.models import Alert, JobRun
 
 logger = logging.getLogger(__name__)
 

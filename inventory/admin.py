@@ -8,7 +8,7 @@
   the save is refused with the new quantity instead of silently undoing the other change.
 - The ledger is read only: no add, change or delete, for anyone.
 - The item admin of `items.admin` is extended here with the stock on hand (items know no stock).
-- "Import CSV" on the stock records applies a file of counts through `inventory.imports`, after a
+- "Import CSV" on the stock records applies a file of counts through `inventory.stock_csv`, after a
   preview: the same ledger rows as counts typed in here (source "admin", the signed-in user).
 """
 
@@ -26,15 +26,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import services
-from inventory.imports import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
+from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
     ServiceErrorsAsFormErrors,
     copy_saved_fields,
 )
-from inventory_project.admin_imports import CsvImportAdminMixin
+from inventory_project.csvio.admin import CsvImportAdminMixin
 from items.admin import ItemAdmin
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 

@@ -12,9 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.permissions import read_write_permissions
 from inventory import selectors, services
-from inventory.cached import STOCK_LIST, SUMMARY
+from inventory.cached_responses import STOCK_LIST, SUMMARY
 from inventory.filters import MovementFilter, StockFilter
-from inventory.imports import export_stock_lines, import_stock_counts_csv
 from inventory.maintenance import run_maintenance
 from inventory.models import MovementSource
 from inventory.selectors import LOCATION_COLUMNS, MOVEMENT_COLUMNS, STOCK_COLUMNS
@@ -34,16 +33,17 @@ from inventory.serializers import (
     SummarySerializer,
     TransferResultSerializer,
 )
+from inventory.stock_csv import export_stock_lines, import_stock_counts_csv
 from inventory_project.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, run_once
-from inventory_project.api.imports import CsvImportApi, import_schema
 from inventory_project.api.pagination import AlwaysLimitOffsetPagination
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import CachedListMixin, ColumnsListMixin
-from inventory_project.csv_export import csv_download
-from inventory_project.errors import ConflictError
-from inventory_project.jobs import JobAlreadyRunning, run_job
-from inventory_project.models import JobRun
+from inventory_project.csvio.api import CsvImportApi, import_schema
+from inventory_project.csvio.export import csv_download
+from inventory_project.jobs.models import JobRun
+from inventory_project.jobs.runner import JobAlreadyRunning, run_job
+from inventory_project.service_errors import ConflictError
 
 
 @extend_schema_view(

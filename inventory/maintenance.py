@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 from django.db import connection
 
-from inventory.cached import SUMMARY
+from inventory.cached_responses import SUMMARY
 from inventory.models import Location, StockMovement, StockRecord
-from inventory_project import cache
-from items.cached import ITEM_LIST_ACTIVE
+from inventory_project.http import response_cache as cache
+from items.cached_responses import ITEM_LIST_ACTIVE
 from items.models import Item
 
 logger = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.errors import StockErrorCode
+from inventory.error_codes import StockErrorCode
 from inventory.models import Location, StockMovement, StockRecord
 from inventory_project.api.columns import Columns
-from inventory_project.errors import NotFoundError
+from inventory_project.service_errors import NotFoundError
 from items.models import QUANTITY_PLACES, Item
 
 QUANTITY_STEP = Decimal(1).scaleb(-QUANTITY_PLACES)

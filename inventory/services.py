@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.cached import STOCK_GROUP
-from inventory.errors import StockErrorCode
+from inventory.cached_responses import STOCK_GROUP
+from inventory.error_codes import StockErrorCode
 from inventory.locks import lock_stock_records
 from inventory.models import (
     LOCATION_CODE_MAX_LENGTH,
@@ -32,10 +32,12 @@ from inventory.models import (
     StockRecord,
 )
 from inventory.selectors import lots_on_hand
-from inventory_project import audit, bulk, cache
+from inventory_project import audit
 from inventory_project.codes import code_problem
-from inventory_project.errors import ConflictError, ServiceError
-from inventory_project.request_context import get_request_id
+from inventory_project.csvio import bulk
+from inventory_project.http import response_cache as cache
+from inventory_project.http.request_context import get_request_id
+from inventory_project.service_errors import ConflictError, ServiceError
 from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item
 
 REASON_MAX_LENGTH = 500

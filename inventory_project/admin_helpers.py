@@ -8,7 +8,7 @@ from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 
 # Attribute of the request that carries a service refusal into the second rendering of a form.
 _SERVICE_ERROR_ATTR = "_admin_service_error"

@@ -28,8 +28,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from inventory_project import bulk
-from inventory_project.request_context import (
+from inventory_project.csvio import bulk
+from inventory_project.http.request_context import (
     client_address,
     get_request_id,
     new_request_id,

@@ -72,14 +72,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First after the metrics, so every answer carries the version, redirects and 429s included.
-    "inventory_project.middleware.AppVersionMiddleware",
+    "inventory_project.http.middleware.AppVersionMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "inventory_project.middleware.HtmlContentSecurityPolicyMiddleware",
+    "inventory_project.http.middleware.HtmlContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "inventory_project.middleware.RequestIdMiddleware",
-    "inventory_project.logging.AccessLogMiddleware",
-    "inventory_project.metrics.MetricsMiddleware",
+    "inventory_project.http.middleware.RequestIdMiddleware",
+    "inventory_project.http.logging.AccessLogMiddleware",
+    "inventory_project.http.metrics.MetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -201,20 +201,20 @@ CRON_WATCHDOG = env.str("CRON_WATCHDOG", default="*/5 * * * *")
 CRONJOBS = [
     (
         CRON_DAILY,
-        "inventory_project.cron.run_commands",
+        "inventory_project.jobs.cron.run_commands",
         [["maintenance", "--trigger", "cron"], ["forecast", "--trigger", "cron", "--no-progress"]],
     ),
     (
         CRON_RETRAIN,
-        "inventory_project.cron.run_command",
+        "inventory_project.jobs.cron.run_command",
         ["retrain", "--trigger", "cron", "--no-progress"],
     ),
     (
         CRON_REPORT,
-        "inventory_project.cron.run_command",
+        "inventory_project.jobs.cron.run_command",
         ["send_forecast_report", "--trigger", "cron"],
     ),
-    (CRON_WATCHDOG, "inventory_project.cron.run_command", ["watchdog", "--trigger", "cron"]),
+    (CRON_WATCHDOG, "inventory_project.jobs.cron.run_command", ["watchdog", "--trigger", "cron"]),
 ]
 # Jobs lock themselves in the database (across hosts); django-crontab's file lock adds nothing.
 CRONTAB_LOCK_JOBS = False
@@ -505,7 +505,7 @@ ACCESS_LOG_ROLE_RESOLVER = "accounts.selectors.request_role_name"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "inventory_project.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "inventory_project.http.logging.RequestIdFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -513,7 +513,7 @@ LOGGING = {
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": True,
         },
-        "text": {"()": "inventory_project.logging.DevFormatter"},
+        "text": {"()": "inventory_project.http.logging.DevFormatter"},
     },
     "handlers": {
         "console": {

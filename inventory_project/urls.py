@@ -8,9 +8,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from inventory_project.api.exceptions import json_not_found
-from inventory_project.health import LivenessApi, ReadinessApi
-from inventory_project.logging import NOT_FOUND_ROUTE_NAME
-from inventory_project.metrics import metrics_view
+from inventory_project.http.health import LivenessApi, ReadinessApi
+from inventory_project.http.logging import NOT_FOUND_ROUTE_NAME
+from inventory_project.http.metrics import metrics_view
 
 handler404 = "inventory_project.api.exceptions.json_not_found"
 handler500 = "inventory_project.api.exceptions.json_server_error"
@@ -36,7 +36,7 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("jobs/", include("inventory.job_urls")),
+    path("jobs/", include("inventory_project.jobs.urls")),
     path("metrics", metrics_view, name="metrics"),
     re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found, name=NOT_FOUND_ROUTE_NAME),
 ]

@@ -5,7 +5,7 @@ Adding or changing an item calls `item_create` / `item_update`, the "Deactivate"
 `inventory.admin` extends this admin with the stock on hand (items know nothing of stock).
 
 Service refusals show as form errors (`inventory_project.admin_helpers`), never as server errors.
-"Import CSV" on the change list upserts items through `items.imports`, after a preview.
+"Import CSV" on the change list upserts items through `items.item_csv`, after a preview.
 """
 
 from django import forms
@@ -20,10 +20,10 @@ from inventory_project.admin_helpers import (
     copy_saved_fields,
     service_validation_error,
 )
-from inventory_project.admin_imports import CsvImportAdminMixin
-from inventory_project.errors import ServiceError
+from inventory_project.csvio.admin import CsvImportAdminMixin
+from inventory_project.service_errors import ServiceError
 from items import services
-from items.imports import ITEM_CSV_COLUMNS, import_items_csv
+from items.item_csv import ITEM_CSV_COLUMNS, import_items_csv
 from items.models import Item
 from items.services import ACTIVATE_PERMISSION
 

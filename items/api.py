@@ -6,15 +6,15 @@ from rest_framework import status, viewsets
 
 from accounts.permissions import read_write_permissions, role_allows
 from accounts.roles import lowest_role_with
-from inventory_project.api.imports import CsvImportApi, import_schema
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import envelope, errors
 from inventory_project.api.viewsets import CachedListMixin
-from inventory_project.csv_export import csv_download
+from inventory_project.csvio.api import CsvImportApi, import_schema
+from inventory_project.csvio.export import csv_download
 from items import selectors, services
-from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
+from items.cached_responses import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 from items.filters import ItemFilter
-from items.imports import export_item_lines, import_items_csv
+from items.item_csv import export_item_lines, import_items_csv
 from items.selectors import ITEM_COLUMNS
 from items.serializers import (
     ItemCreatedSerializer,

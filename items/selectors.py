@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from inventory_project.api.columns import Columns
-from inventory_project.errors import NotFoundError
-from items.errors import ItemErrorCode
+from inventory_project.service_errors import NotFoundError
+from items.error_codes import ItemErrorCode
 from items.models import Item
 
 ITEM_COLUMNS = Columns(

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, SKU_MAX_LENGTH
 
 

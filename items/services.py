@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from inventory_project import cache
 from inventory_project.codes import code_problem
-from inventory_project.errors import ConflictError, ServiceError
-from items.cached import ITEMS_GROUP
-from items.errors import ItemErrorCode
+from inventory_project.http import response_cache as cache
+from inventory_project.service_errors import ConflictError, ServiceError
+from items.cached_responses import ITEMS_GROUP
+from items.error_codes import ItemErrorCode
 from items.models import SKU_MAX_LENGTH, Item
 
 # Fields a caller may change after creation; the SKU is the item's identity and stays.

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.services import user_set_role
 from accounts.tokens import tokens_for_user
 from inventory import services as stock_services
-from inventory_project import cache as response_cache
+from inventory_project.http import response_cache
 from tests.factories import ItemFactory, LocationFactory, UserFactory
 
 

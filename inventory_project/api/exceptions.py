@@ -14,7 +14,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from inventory_project.api.models import IdempotentRequest
 from inventory_project.api.renderers import dumps
-from inventory_project.errors import ServiceError
-from inventory_project.models import IdempotentRequest
+from inventory_project.service_errors import ServiceError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -1,8 +1,8 @@
 """View plumbing shared by the apps' API modules."""
 
-from inventory_project import cache
 from inventory_project.api.columns import Columns
 from inventory_project.api.responses import success_response
+from inventory_project.http import response_cache as cache
 
 
 class ColumnsListMixin:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import user_create
-from inventory_project.errors import ConflictError
+from inventory_project.service_errors import ConflictError
 from tests.conftest import user_with_role
 from tests.factories import TEST_PASSWORD
 

@@ -9,7 +9,7 @@ import pytest
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast, Promotion
 from inventory.models import Location, StockMovement, StockRecord
 from inventory.services import stock_receive
-from inventory_project.models import JobRun
+from inventory_project.jobs.models import JobRun
 from items.models import Item
 from tests.conftest import client_for, user_with_role
 from tests.factories import TEST_PASSWORD, ItemFactory, LocationFactory

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from accounts import ratelimit
 from accounts.emails import email_key
 from accounts.ratelimit import TOO_MANY_REQUESTS
-from inventory_project import cache as response_cache
+from inventory_project.http import response_cache
 from tests.conftest import client_for, user_with_role
 from tests.factories import TEST_PASSWORD
 

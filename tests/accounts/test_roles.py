@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from accounts.roles import ROLE_ORDER, ROLE_PERMISSIONS, Role, lowest_role_with
 from accounts.selectors import user_role
 from accounts.services import sync_role_groups, user_create, user_set_role
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

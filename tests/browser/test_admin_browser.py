@@ -4,7 +4,7 @@ Headless Chromium, driven by Selenium, signs in through the login form, types in
 clicks links and buttons, and uploads a file through the file input, against pytest-django's live
 server on a transactional database (the server runs in another thread and must see committed
 rows). The rules behind each page are tested without a browser, faster and in more detail, in
-`tests/inventory/test_admin.py` and `tests/imports/test_admin_import.py`.
+`tests/inventory/test_admin.py` and `tests/platform/csvio/test_admin_import.py`.
 
 Every wait is an explicit `WebDriverWait` on what the next page shows, never a sleep.
 """

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from forecasting.history import last_history_day
 from forecasting.models import ForecastRun, ItemModelChoice
-from inventory_project.models import JobLock, JobRun
+from inventory_project.jobs.models import JobLock, JobRun
 from tests.forecasting.support import steady_items, use_small_runs
 
 pytestmark = pytest.mark.django_db

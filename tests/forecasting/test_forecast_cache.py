@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from forecasting import cached as cached_module
+from forecasting import cached_responses as cached_module
 from forecasting import services
-from forecasting.cached import default_history_days, forecast_detail_cache
-from inventory_project import cache as response_cache
-from inventory_project.cache import StaleWhileRevalidate
+from forecasting.cached_responses import default_history_days, forecast_detail_cache
+from inventory_project.http import response_cache
+from inventory_project.http.response_cache import StaleWhileRevalidate
 from tests.conftest import _clear_our_cache_keys
 from tests.forecasting.support import item_with_usage, use_small_runs
 

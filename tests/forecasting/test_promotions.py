@@ -13,7 +13,7 @@ from accounts.roles import ROLE_PERMISSIONS, Role, lowest_role_with
 from forecasting import engine, promotions, services
 from forecasting.history import demand_matrix, promotion_matrix
 from forecasting.models import DailyUsage, ItemForecast, Promotion
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 from tests.conftest import user_with_role
 from tests.factories import ItemFactory
 from tests.forecasting.support import use_small_runs

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from forecasting.models import ForecastRun, ItemForecast
 from forecasting.services import run_forecast
 from inventory import demo_data
-from inventory_project.models import JobRun
+from inventory_project.jobs.models import JobRun
 from items.models import Item
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.utils import timezone
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast
 from forecasting.report import TREND_RUNS, build_forecast_report
 from inventory import services as stock_services
-from inventory_project.models import JobRun
+from inventory_project.jobs.models import JobRun
 from tests.factories import ItemFactory, LocationFactory
 from tests.forecasting import support
 

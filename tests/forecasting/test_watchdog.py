@@ -19,7 +19,7 @@ from forecasting.history import last_history_day
 from forecasting.models import ForecastRun
 from forecasting.services import run_forecast
 from forecasting.watchdog import run_watchdog
-from inventory_project.models import Alert, JobLock, JobRun
+from inventory_project.jobs.models import Alert, JobLock, JobRun
 from tests.forecasting.support import steady_items, use_small_runs
 
 pytestmark = pytest.mark.django_db

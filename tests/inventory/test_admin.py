@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from inventory import services
 from inventory.models import Location, MovementKind, MovementSource, StockMovement, StockRecord
-from inventory_project.request_context import reset_request_id, set_request_id
+from inventory_project.http.request_context import reset_request_id, set_request_id
 from tests.conftest import user_with_role
 from tests.factories import ItemFactory, LocationFactory
 from tests.helpers import assert_ledger_balances

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from inventory import services
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
-from inventory_project.request_context import reset_request_id, set_request_id
+from inventory_project.http.request_context import reset_request_id, set_request_id
 from items.models import Item
 from tests.factories import ItemFactory, LocationFactory
 from tests.helpers import assert_ledger_balances

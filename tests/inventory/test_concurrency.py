@@ -14,9 +14,9 @@ from auditlog.models import LogEntry
 from django.db import connection
 
 from inventory import services
-from inventory.imports import import_stock_counts_csv
 from inventory.models import Location, MovementKind, StockMovement, StockRecord
-from inventory_project.errors import ServiceError
+from inventory.stock_csv import import_stock_counts_csv
+from inventory_project.service_errors import ServiceError
 from items.models import Item
 from items.services import item_create
 from tests.factories import ItemFactory, LocationFactory

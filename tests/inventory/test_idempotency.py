@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from inventory.models import StockMovement, StockRecord
-from inventory_project.models import IdempotentRequest
+from inventory_project.api.models import IdempotentRequest
 from tests.conftest import client_for, user_with_role
 from tests.helpers import assert_ledger_balances, postgres_only
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from inventory.models import Location, StockRecord
 from inventory.services import location_create
-from inventory_project.errors import ServiceError
-from tests.imports.support import STOCK_IMPORT, post_csv
+from inventory_project.service_errors import ServiceError
+from tests.platform.csvio.support import STOCK_IMPORT, post_csv
 
 pytestmark = pytest.mark.django_db
 

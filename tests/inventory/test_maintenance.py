@@ -4,10 +4,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from inventory.cached import SUMMARY
+from inventory.cached_responses import SUMMARY
 from inventory.maintenance import run_maintenance
-from inventory_project.models import JobLock, JobRun
-from items.cached import ITEM_LIST_ACTIVE
+from inventory_project.jobs.models import JobLock, JobRun
+from items.cached_responses import ITEM_LIST_ACTIVE
 from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from inventory import services
-from inventory.errors import StockErrorCode
+from inventory.error_codes import StockErrorCode
 from inventory.models import (
     AppendOnlyError,
     MovementKind,
@@ -15,8 +15,8 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
-from inventory_project.errors import ServiceError
-from inventory_project.request_context import reset_request_id, set_request_id
+from inventory_project.http.request_context import reset_request_id, set_request_id
+from inventory_project.service_errors import ServiceError
 from tests.factories import ItemFactory, LocationFactory
 from tests.helpers import assert_ledger_balances
 

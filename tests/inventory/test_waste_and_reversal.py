@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from inventory import services
-from inventory.errors import StockErrorCode
+from inventory.error_codes import StockErrorCode
 from inventory.models import MovementKind, StockMovement, StockRecord
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from inventory.models import StockMovement, StockRecord
 from inventory.services import stock_receive
-from inventory_project.errors import ConflictError, ServiceError
-from items.errors import ItemErrorCode
+from inventory_project.service_errors import ConflictError, ServiceError
+from items.error_codes import ItemErrorCode
 from items.models import Item
 from items.services import item_create, item_deactivate, item_update
 from tests.factories import ItemFactory

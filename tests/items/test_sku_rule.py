@@ -5,11 +5,11 @@ from urllib.parse import quote
 import pytest
 from django.urls import reverse
 
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 from items.models import Item
 from items.services import item_create
-from tests.imports.support import ITEMS_IMPORT, db_state, post_csv, row_errors
 from tests.items.test_admin import changeform_data
+from tests.platform.csvio.support import ITEMS_IMPORT, db_state, post_csv, row_errors
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory_project.models import Alert, JobRun
+from inventory_project.jobs.models import Alert, JobRun
 from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -26,8 +26,8 @@ from items.models import Item
 from tests.conftest import client_for, user_with_role
 from tests.factories import ItemFactory
 from tests.helpers import postgres_only
-from tests.imports.support import ITEMS_HEADER, ITEMS_IMPORT, post_csv
 from tests.items.test_admin import changeform_data
+from tests.platform.csvio.support import ITEMS_HEADER, ITEMS_IMPORT, post_csv
 
 pytestmark = pytest.mark.django_db
 

@@ -111,7 +111,7 @@ RUN = """
 import os, sys, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
 django.setup()
-from inventory_project.cron import run_command
+from inventory_project.jobs.cron import run_command
 run_command(*sys.argv[1:])
 """
 
@@ -140,7 +140,7 @@ RUN_SEVERAL = """
 import json, os, sys, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
 django.setup()
-from inventory_project.cron import run_commands
+from inventory_project.jobs.cron import run_commands
 run_commands(*json.loads(sys.argv[1]))
 """
 

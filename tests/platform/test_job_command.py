@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from inventory_project.models import JobRun
+from inventory_project.jobs.models import JobRun
 
 pytestmark = pytest.mark.django_db
 

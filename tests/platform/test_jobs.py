@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from inventory_project.jobs import JobAlreadyRunning, last_runs, run_job
-from inventory_project.models import JobLock, JobRun
+from inventory_project.jobs.models import JobLock, JobRun
+from inventory_project.jobs.runner import JobAlreadyRunning, last_runs, run_job
 from tests.helpers import postgres_only
 
 pytestmark = pytest.mark.django_db

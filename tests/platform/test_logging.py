@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from inventory_project.logging import DevFormatter, RequestIdFilter, route_template
+from inventory_project.http.logging import DevFormatter, RequestIdFilter, route_template
 from tests.conftest import user_with_role
 from tests.factories import TEST_PASSWORD
 
@@ -69,7 +69,7 @@ def test_every_line_of_a_request_carries_its_request_id(api_client, json_log):
     api_client.post("/jobs/maintenance", HTTP_X_REQUEST_ID="job-run-7")
 
     lines = json_log()
-    job_lines = [line for line in lines if line["logger"] == "inventory_project.jobs"]
+    job_lines = [line for line in lines if line["logger"] == "inventory_project.jobs.runner"]
     assert job_lines
     assert {line["request_id"] for line in lines} == {"job-run-7"}
 

@@ -70,7 +70,7 @@ def exposed_metrics(db, api_client):
         average_item_mape=40.0,
         items_done=3,
     )
-    from inventory_project.jobs import run_job
+    from inventory_project.jobs.runner import run_job
 
     run_job("maintenance", lambda context: {"success": True})
     body = api_client.get("/metrics").content.decode()

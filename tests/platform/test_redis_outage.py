@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from inventory_project import cache as response_cache
+from inventory_project.http import response_cache
 from tests.conftest import client_for, user_with_role
 from tests.helpers import free_port
 

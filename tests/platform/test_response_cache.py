@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import cache
 
 from inventory import services as stock_services
-from inventory.cached import SUMMARY
-from inventory_project import cache as response_cache
+from inventory.cached_responses import SUMMARY
+from inventory_project.http import response_cache
 from items import services as item_services
-from items.cached import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
+from items.cached_responses import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
 from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db

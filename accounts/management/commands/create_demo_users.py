@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo_users import DEMO_USERS, ensure_demo_user
-from inventory_project.errors import ServiceError
+from inventory_project.service_errors import ServiceError
 
 
 class Command(BaseCommand):

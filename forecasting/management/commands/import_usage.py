@@ -1,7 +1,7 @@
-"""`manage.py import_usage FILE`: load daily usage history from a CSV (`forecasting.imports`)."""
+"""`manage.py import_usage FILE`: load daily usage history from a CSV (`forecasting.usage_csv`)."""
 
-from forecasting.imports import USAGE_CSV_COLUMNS, import_usage_csv
-from inventory_project.import_command import CsvImportCommand
+from forecasting.usage_csv import USAGE_CSV_COLUMNS, import_usage_csv
+from inventory_project.csvio.command import CsvImportCommand
 
 
 class Command(CsvImportCommand):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from forecasting.report import build_forecast_report, send_forecast_report
-from inventory_project.job_command import JobCommand
+from inventory_project.jobs.command import JobCommand
 
 
 class Command(JobCommand):

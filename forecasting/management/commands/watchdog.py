@@ -4,7 +4,7 @@ The checks live in `forecasting.watchdog`. Exits non-zero when another host runs
 """
 
 from forecasting.watchdog import run_watchdog
-from inventory_project.job_command import JobCommand
+from inventory_project.jobs.command import JobCommand
 
 
 class Command(JobCommand):

@@ -1,11 +1,11 @@
-"""`manage.py import_inventory FILE`: apply stock counts from a CSV file (see `inventory.imports`).
+"""`manage.py import_inventory FILE`: apply stock counts from a CSV file (`inventory.stock_csv`).
 
 Each change is a ledger row of source `command`, made by `--user` when one is given.
 """
 
-from inventory.imports import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory.models import MovementSource
-from inventory_project.import_command import CsvImportCommand
+from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
+from inventory_project.csvio.command import CsvImportCommand
 
 
 class Command(CsvImportCommand):

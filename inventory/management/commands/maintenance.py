@@ -4,7 +4,7 @@ Exits non-zero when a task failed or another host is already running the job.
 """
 
 from inventory.maintenance import run_maintenance
-from inventory_project.job_command import JobCommand
+from inventory_project.jobs.command import JobCommand
 
 
 class Command(JobCommand):

@@ -1,7 +1,7 @@
-"""`manage.py import_items FILE`: upsert the item master from a CSV file (see `items.imports`)."""
+"""`manage.py import_items FILE`: upsert the item master from a CSV file (see `items.item_csv`)."""
 
-from inventory_project.import_command import CsvImportCommand
-from items.imports import ITEM_CSV_COLUMNS, import_items_csv
+from inventory_project.csvio.command import CsvImportCommand
+from items.item_csv import ITEM_CSV_COLUMNS, import_items_csv
 
 
 class Command(CsvImportCommand):

@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware, request context, logging, metrics, health and response caching."""

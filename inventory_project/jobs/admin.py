@@ -1,0 +1,79 @@
+"""The platform's pages in the admin: job runs (read only) and the watchdog's alerts.
+
+An operator sees every run of every job (status, trigger, duration, result, error, host) and
+the open alerts, and resolves an alert once it has been dealt with; nothing else is editable.
+"""
+
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+
+from inventory_project.jobs.models import Alert, JobRun
+from inventory_project.jobs.runner import resolve_alerts
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the jobs themselves: shown, never added, edited or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = ("name", "status", "trigger", "started_at", "duration_seconds", "host")
+    list_filter = ("name", "status", "trigger")
+    date_hierarchy = "started_at"
+    fields = (
+        "name",
+        "status",
+        "trigger",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "duration_seconds",
+        "host",
+        "pid",
+        "result",
+        "error",
+    )
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "message", "created_at", "resolved_at")
+    list_filter = (OpenFilter, "kind")
+    fields = ("kind", "message", "details", "created_at", "resolved_at")
+    actions = ["resolve"]
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("inventory_project.change_alert")
+
+    @admin.action(description="Resolve the selected alerts", permissions=["resolve"])
+    def resolve(self, request, queryset):
+        resolved = resolve_alerts(alerts=queryset)
+        self.message_user(
+            request,
+            ngettext("%d alert resolved.", "%d alerts resolved.", resolved) % resolved,
+            messages.SUCCESS,
+        )
