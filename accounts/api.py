@@ -1,4 +1,4 @@
-"""The auth routes: login (v20 shape), refresh, logout, me, and the password reset and change."""
+"""The auth routes: login, refresh, logout, me, and the password reset and change."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -57,7 +57,7 @@ def user_data(user) -> dict:
 
 
 def signed_in_data(user) -> dict:
-    """A fresh token pair for `user`, in the v20 login shape."""
+    """A fresh token pair for `user`, in the shape of the login answer."""
     refresh = tokens_for_user(user)
     return {
         "token": str(refresh.access_token),
@@ -69,7 +69,7 @@ def signed_in_data(user) -> dict:
 
 class LoginApi(PublicApiView):
     @extend_schema(
-        summary="Sign in (v20)",
+        summary="Sign in",
         description="Failed attempts are limited per e-mail and per IP; success is never limited.",
         request=LoginSerializer,
         responses={200: envelope(LoginResultSerializer), **errors(400, 401, 429, public=True)},

@@ -88,10 +88,10 @@ def too_many_requests(usage: dict) -> JsonResponse:
 
 
 def set_rate_limit_headers(response, usage: dict) -> None:
-    """The IETF draft's `RateLimit-*` headers, and the `X-RateLimit-*` ones v20 sent.
+    """The IETF draft's `RateLimit-*` headers, and the legacy `X-RateLimit-*` ones.
 
-    v20's rate limiter (express-rate-limit 7) sent its legacy headers by default; there
-    `X-RateLimit-Reset` is the Unix time at which the window ends, not seconds left.
+    The legacy ones are express-rate-limit 7's defaults, which the wire contract's consumers read;
+    there `X-RateLimit-Reset` is the Unix time at which the window ends, not seconds left.
     """
     limit = str(usage["limit"])
     remaining = str(max(usage["limit"] - usage["count"], 0))

@@ -13,7 +13,7 @@ smoothing. Neither costs more than a fraction of a millisecond a fit.
 
 Accuracy (see `Accuracy`), and which measure decides what:
 
-- `wape` = sum|error| / sum(actual) over the holdout. `item_mape` (the column v20 called MAPE)
+- `wape` = sum|error| / sum(actual) over the holdout. `item_mape` (the API's MAPE)
   is WAPE x 100: a percentage defined on every series, also one with zero-demand days, where
   the textbook MAPE is undefined. It drives the high-variance flags (within each demand class);
   the run's health compares each class's pooled WAPE with that of `v20_baseline` on the same
@@ -51,7 +51,7 @@ MIN_FOLD_DAYS = 2 * SEASON_LENGTH
 # The weekly retrain replaces a class's default model only with a challenger whose mean
 # cross-validation score is more than this fraction below the default's (see `choose_model`).
 CHALLENGER_MARGIN = 0.10
-BASELINE_WINDOW = 28  # v20's forecast: the mean of the last 28 days
+BASELINE_WINDOW = 28  # `v20_baseline`: the mean of the last 28 days
 # The weekday profile (see `_weekday_profile`): up to a year of whole weeks, shrunk toward a
 # flat week by 1 + PROFILE_PRIOR / (mean daily demand) pseudo-weeks.
 PROFILE_WEEKS = 52
@@ -248,10 +248,11 @@ def _recent_mean(y: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def v20_baseline(y: np.ndarray, horizon: int) -> np.ndarray:
-    """v20's forecast, the yardstick of health: the last 28 days' total over 28, every day.
+    """The baseline, the yardstick of health: the last 28 days' total over 28, every day.
 
-    v20 counted the days before an item existed as zeros, so an item younger than four weeks
-    gets its total over 28 here too.
+    It is the forecast of the service this one replaces (README, "Where v20 was wrong"): the
+    days before an item existed count as zeros, so an item younger than four weeks gets its
+    total over 28 too.
     """
     return np.full(horizon, float(y[-BASELINE_WINDOW:].sum()) / BASELINE_WINDOW)
 
@@ -584,7 +585,7 @@ class Accuracy:
 
     @property
     def item_mape(self) -> float | None:
-        """The v20 "MAPE" column, defined as WAPE x 100 (see the module docstring)."""
+        """The "MAPE" column, defined as WAPE x 100 (see the module docstring)."""
         return None if self.wape is None else self.wape * 100
 
 
@@ -644,7 +645,7 @@ class ItemResult:
     intervals: dict[int, tuple[np.ndarray, np.ndarray]]  # level -> (low, high)
     accuracy: Accuracy | None  # None when the history is too short for a holdout
     holdout_forecast: np.ndarray | None = field(default=None, repr=False)
-    # v20's forecast (`v20_baseline`) scored on the same holdout: what health compares with.
+    # The baseline (`v20_baseline`) scored on the same holdout: what health compares with.
     baseline_accuracy: Accuracy | None = None
 
 

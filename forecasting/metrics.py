@@ -1,7 +1,7 @@
 """Forecast gauges for `/metrics`, read from the latest succeeded daily run at scrape time.
 
 `forecast_average_wape` (pooled over all items), `forecast_average_item_mape`,
-`forecast_baseline_wape` (v20's forecast's on the same holdout), `forecast_health_failing` (1
+`forecast_baseline_wape` (the 28-day baseline's on the same holdout), `forecast_health_failing` (1
 when the run's health is failing: see MAPE_THRESHOLD in the settings),
 `forecast_high_variance_items`, `forecast_items` and `forecast_mape_threshold`: what the alert
 rules in `ops/prometheus/alerts.yml` and the Grafana dashboard read.
@@ -37,7 +37,7 @@ class ForecastCollector:
             "forecast_average_wape": (run.average_wape, "Pooled WAPE of the latest daily run."),
             "forecast_baseline_wape": (
                 run.baseline_wape,
-                "Pooled WAPE of v20's forecast (mean of 28 days) on the same holdout.",
+                "Pooled WAPE of the baseline (mean of the last 28 days) on the same holdout.",
             ),
             "forecast_average_item_mape": (
                 run.average_item_mape,
@@ -45,7 +45,7 @@ class ForecastCollector:
             ),
             "forecast_health_failing": (
                 1.0 if run.health == ForecastRun.Health.FAILING else 0.0,
-                "1 when the latest daily run's health is failing (worse than v20's forecast, over "
+                "1 when the latest daily run's health is failing (worse than the baseline, over "
                 "MAPE_THRESHOLD).",
             ),
             "forecast_high_variance_items": (

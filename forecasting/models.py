@@ -93,7 +93,7 @@ class ForecastRun(models.Model):
     average_wape = models.FloatField(null=True, blank=True)
     average_mase = models.FloatField(null=True, blank=True)
     average_rmsse = models.FloatField(null=True, blank=True)
-    # v20's forecast (the mean of the last 28 days) scored on the same holdout, pooled.
+    # The baseline (the mean of the last 28 days) scored on the same holdout, pooled.
     baseline_wape = models.FloatField(null=True, blank=True)
     # Per demand class: {"items", "wape", "baseline_wape", "failing"} (see `_summarize`).
     class_accuracy = models.JSONField(default=dict, blank=True)
@@ -132,7 +132,7 @@ class ItemForecast(models.Model):
     item_mape = models.FloatField(null=True, blank=True, help_text="WAPE x 100 (see docs).")
     mape_nonzero = models.FloatField(null=True, blank=True)
     wape = models.FloatField(null=True, blank=True)
-    # WAPE of v20's forecast on the same holdout, the yardstick of the run's health.
+    # WAPE of the 28-day baseline on the same holdout, the yardstick of the run's health.
     baseline_wape = models.FloatField(null=True, blank=True)
     mase = models.FloatField(null=True, blank=True)
     rmsse = models.FloatField(null=True, blank=True)

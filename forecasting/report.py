@@ -119,7 +119,7 @@ def _daily_trend(run: ForecastRun) -> list[dict]:
 
 
 def _run_summary(run: ForecastRun) -> dict:
-    # Health compares each group's pooled WAPE with v20's forecast's on the same holdout and
+    # Health compares each group's pooled WAPE with the 28-day baseline's on the same holdout and
     # with MAPE_THRESHOLD (see the settings); the report shows both beside the run's own.
     trend = _daily_trend(run)
     known = [point["accuracy"] for point in trend if point["accuracy"] is not None]

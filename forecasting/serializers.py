@@ -31,7 +31,7 @@ class ForecastRowSerializer(serializers.Serializer):
     item_mape = _measure("WAPE x 100 over the holdout, in %.")
     mape_nonzero = _measure("MAPE over the holdout days with demand, in %.")
     wape = _measure()
-    baseline_wape = _measure("WAPE of v20's forecast (mean of 28 days) on the same holdout.")
+    baseline_wape = _measure("WAPE of the baseline (mean of the last 28 days), same holdout.")
     mase = _measure()
     rmsse = _measure()
     is_high_variance = serializers.BooleanField()
@@ -54,10 +54,10 @@ class ForecastRunSerializer(serializers.Serializer):
     batches_done = serializers.IntegerField()
     average_item_mape = _measure("Mean of the items' item_mape, in %.")
     average_wape = _measure("WAPE pooled over all items.")
-    baseline_wape = _measure("WAPE of v20's forecast (mean of 28 days) on the same holdout.")
+    baseline_wape = _measure("WAPE of the baseline (mean of the last 28 days), same holdout.")
     class_accuracy = serializers.DictField(
         child=serializers.DictField(),
-        help_text="Per demand class: items, wape, baseline_wape (v20's forecast), failing.",
+        help_text="Per demand class: items, wape, baseline_wape (the 28-day mean's), failing.",
     )
     average_mase = _measure()
     average_rmsse = _measure()

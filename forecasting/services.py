@@ -16,7 +16,7 @@ without any promotion day gets exactly the forecast it got before promotions exi
 When every batch is done the daily run computes its averages, flags the high-variance items
 (within each demand class: item_mape over `MAPE_ITEM_THRESHOLD_MULTIPLIER` x the class average)
 and its health (see `_summarize` and MAPE_THRESHOLD in the settings: each demand class and the
-whole run against v20's forecast on the same holdout),
+whole run against the 28-day baseline on the same holdout),
 and prunes runs beyond `FORECAST_RETENTION_RUNS`.
 """
 

@@ -49,7 +49,7 @@ from inventory_project.service_errors import ConflictError
 @extend_schema_view(
     list=extend_schema(
         summary="List stock rows",
-        description="Each row carries its item's name, category and par level, as in v20. "
+        description="Each row carries its item's name, category and par level. "
         "Without parameters the list is served from the cache (`X-Cache: HIT`/`MISS`); "
         "filtered, ordered or paged queries answer `X-Cache: BYPASS`.",
         responses={200: StockSerializer(many=True), **errors(400)},
@@ -153,7 +153,7 @@ class InventorySummaryApi(APIView):
     required_permissions = {"GET": "inventory.view_stockrecord"}
 
     @extend_schema(
-        summary="Inventory summary (v20)",
+        summary="Inventory summary",
         responses={200: envelope(SummarySerializer), **errors()},
     )
     def get(self, request):
@@ -178,10 +178,10 @@ class _StockOperationApi(APIView):
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        # The answer's rows are read inside the change's transaction, before it commits. Read
-        # after the commit, a database connection lost in between answered 500 for a change
-        # that had been made, which a client retrying on 500 would make twice (found by
-        # bench/load_faults.py). The row locks are held for those two reads by id as well.
+        # The answer's rows are read inside the change's transaction, before it commits: read
+        # after the commit, a connection lost in between would answer 500 for a change that
+        # was made, which a client retrying on 500 would make twice. The row locks are held
+        # for those two reads by id as well.
         # With an Idempotency-Key, a retry gets this answer back instead of a second change.
         def write():
             result = self.perform(
@@ -411,12 +411,12 @@ class MaintenanceResultSerializer(serializers.Serializer):
 
 
 class MaintenanceApi(APIView):
-    """POST /jobs/maintenance (v20): run the maintenance job now, under its lock."""
+    """POST /jobs/maintenance: run the maintenance job now, under its lock."""
 
     required_permissions = {"POST": "accounts.run_jobs"}
 
     @extend_schema(
-        summary="Run the maintenance job now (v20)",
+        summary="Run the maintenance job now",
         description="The same job as `manage.py maintenance`, recorded as a run; 409 while "
         "another run holds the job's lock.",
         request=None,
@@ -434,7 +434,7 @@ class MaintenanceApi(APIView):
             else f"Maintenance finished with {result['tasks_total'] - result['tasks_completed']} "
             "failed task(s)"
         )
-        # v20 answered the job's own verdict at the top: success false when a task failed.
+        # The envelope's `success` is the job's own verdict: false when a task failed.
         return Response({"success": result["success"], "data": result, "message": message})
 
 
@@ -445,8 +445,9 @@ class MaintenanceApi(APIView):
         "three are required. Each row sets the quantity of item+location+lot to the count and "
         "writes a ledger row (kind `count`, source `import`) with the difference; a row that "
         "matches the record changes nothing, so a file imported twice changes nothing the "
-        "second time. SKUs and locations must exist (v20 accepted unknown SKUs and appended "
-        "duplicate rows); an inactive location may be counted down, not up.",
+        "second time. SKUs must exist; a location code not seen before is created (listed in "
+        "`data.created_locations`) unless `IMPORT_CREATE_LOCATIONS` is off; an inactive "
+        "location may be counted down, not up.",
     )
 )
 class StockImportApi(CsvImportApi):

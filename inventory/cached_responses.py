@@ -20,7 +20,7 @@ def _stock_list() -> dict:
     return {"success": True, "data": rows, "count": len(rows)}
 
 
-# The whole stock list (v20 GET /api/inventory without parameters); rows carry item fields.
+# The whole stock list (GET /api/inventory without parameters); rows carry item fields.
 STOCK_LIST = CachedEnvelope(
     "inventory:stock:all", "CACHE_TTL_STOCK", _stock_list, groups=(ITEMS_GROUP, STOCK_GROUP)
 )

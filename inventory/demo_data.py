@@ -38,7 +38,7 @@ from items.models import Item
 DEFAULT_SEED = 20
 HISTORY_DAYS = 365
 BATCH_SIZE = 2000
-# Its presence means the demo data is loaded (it is also the first seed SKU of v20).
+# Its presence means the demo data is loaded (it is also the first of the six seed SKUs).
 MARKER_SKU = "SKU-1001"
 EXPIRING_SOON_DAYS = 3
 
@@ -159,7 +159,7 @@ def _lumpy(sku, name, category, uom, chance, size, **extra) -> ItemSpec:
 RECENT_LAUNCH_DAYS = 40
 
 ITEMS = (
-    # The six seed items of v20 come first.
+    # The six seed items come first.
     _smooth("SKU-1001", "Chicken breast", "Protein", "kg", 9.0),
     _smooth("SKU-1002", "Ground beef", "Protein", "kg", 6.5),
     _smooth("SKU-2001", "Whole milk", "Dairy", "L", 14.0),

@@ -1,6 +1,6 @@
-"""The daily maintenance job (v20 "daily cron"): warm the cache, check the database, cache stats.
+"""The daily maintenance job: warm the cache, check the database, cache stats.
 
-`run_maintenance` answers the v20 result shape
+`run_maintenance` answers the wire contract's result shape
 `{success, duration, tasks_completed, tasks_total, results: [...]}`; a task that fails is
 reported with its error and counts as not completed, and the others still run.
 """

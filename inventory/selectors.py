@@ -112,7 +112,7 @@ def low_stock_items() -> QuerySet[Item]:
 
 
 def inventory_summary() -> dict:
-    """The v20 summary: counts over the whole inventory, and the moment they were taken."""
+    """The summary: counts over the whole inventory, and the moment they were taken."""
     totals = StockRecord.objects.aggregate(
         total_quantity=Coalesce(Sum("quantity"), Decimal(0)),
     )

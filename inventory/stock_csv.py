@@ -4,8 +4,8 @@ Header `sku,location,quantity,lot,expires_at,last_counted_at`; the first three a
 Each row sets the quantity of item+location+lot to what was counted and appends a ledger row
 (kind `count`, source `import`) with the difference, in the same transaction. A row that matches
 what is on record changes nothing and writes nothing, so importing a file twice is harmless.
-(v20 appended a duplicate stock row per import and accepted unknown SKUs.) A location code not
-seen before is created with the batch, as v20 stored any code (`IMPORT_CREATE_LOCATIONS`).
+A row naming an unknown SKU is an error. A location code not seen before is created with the
+batch where allowed (see `import_stock_counts_csv`).
 
 The writes are set-based (see `inventory_project.csvio.bulk`), but keep the rules of
 `inventory.services`: records that change are locked in primary-key order and deltas are taken
@@ -243,7 +243,7 @@ class StockCountImporter(CsvImporter):
         return found
 
     def _add_new_locations(self, rows: list[CsvRow], result: BatchResult, *, write: bool):
-        """Create the locations the rows name that do not exist yet (v20 stored any code).
+        """Create the locations the rows name that do not exist yet.
 
         Only those a row would put stock in (a known SKU, a count that is not negative). A code
         no new location may have makes its rows errors; the other rows are returned.

@@ -20,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _duration(text: str, *, name: str) -> timedelta:
-    """Parse "12h", "30m", "7d", "45s" (the v20 JWT_EXPIRES_IN format)."""
+    """Parse "12h", "30m", "7d", "45s" (the format of JWT_EXPIRES_IN)."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text or "")
     if not match:
         raise ImproperlyConfigured(f"{name}={text!r}: expected a number and s, m, h or d.")
@@ -171,7 +171,7 @@ FORECAST_CACHE_PRELOAD = env.bool("FORECAST_CACHE_PRELOAD", default=True)
 CACHE_PRELOAD_ASYNC = env.bool("CACHE_PRELOAD_ASYNC", default=True)
 CACHE_PRELOAD_TIMEOUT_MS = env.int("CACHE_PRELOAD_TIMEOUT_MS", default=30000)
 
-# Readiness reports how many rows this model holds (v20's `database.items_count`).
+# Readiness reports how many rows this model holds (`database.items_count`).
 HEALTH_ITEMS_MODEL = "items.Item"
 
 # --- Metrics ---
@@ -189,7 +189,7 @@ JOB_STALE_SECONDS = SCHEDULER_WATCHDOG_TIMEOUT_MS // 1000
 # The watchdog (`manage.py watchdog`) re-runs the daily forecast once it is 1.5 x this late.
 FORECAST_INTERVAL_HOURS = env.int("FORECAST_INTERVAL_HOURS", default=24)
 # Consecutive daily forecasts with failing health before the watchdog raises an alert.
-MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=6)  # v19.2 raised it from 5
+MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=6)  # the ops changelog's value
 
 # --- Cron (django-crontab: `manage.py crontab add`) --------------------------------------------
 # Each entry runs management commands; the commands take their own locks and record their runs.
@@ -300,7 +300,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["inventory_project.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["inventory_project.api.parsers.SafeJSONParser"],
-    # v20 answered JSON whatever the Accept header said: no 406.
+    # JSON whatever the Accept header says, as the wire contract's consumers expect: no 406.
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "inventory_project.api.negotiation.DefaultToFirstRenderer",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.CachedUserJWTAuthentication",
@@ -321,7 +321,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_PAGE_MAX_LIMIT = env.int("API_PAGE_MAX_LIMIT", default=1000)
-# v20 served reads without a token; legacy consumers can have that back.
+# Reads need a viewer token; true lets anonymous callers read, for legacy consumers.
 API_ANONYMOUS_READ = env.bool("API_ANONYMOUS_READ", default=False)
 
 # --- CSV imports ------------------------------------------------------------------------------
@@ -344,12 +344,12 @@ IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
 # system's temporary directory). With several hosts behind a balancer and no sticky sessions it
 # must be a directory they share, or a confirmation may reach a host that never saw the file.
 IMPORT_UPLOAD_DIR = env.str("IMPORT_UPLOAD_DIR", default="")
-# A stock import that names an unknown location code creates the location (as v20 stored any
-# code); false refuses those rows instead.
+# A stock import that names an unknown location code creates the location; false refuses those
+# rows instead.
 IMPORT_CREATE_LOCATIONS = env.bool("IMPORT_CREATE_LOCATIONS", default=True)
 
 # --- Forecasting (forecasting.services) ------------------------------------------------------
-# Items per batch: each batch's results are committed before the next starts (v20: 20).
+# Items per batch: each batch's results are committed before the next starts.
 FORECAST_BATCH_SIZE = env.int("FORECAST_BATCH_SIZE", default=500)
 FORECAST_HISTORY_DAYS = env.int("FORECAST_HISTORY_DAYS", default=730)
 FORECAST_HORIZON_DAYS = env.int("FORECAST_HORIZON_DAYS", default=28)
@@ -363,11 +363,11 @@ FORECAST_RETRAIN_FOLDS = env.int("FORECAST_RETRAIN_FOLDS", default=3)
 FORECAST_RETENTION_RUNS = env.int("FORECAST_RETENTION_RUNS", default=30)
 # Health of a daily run ("failing" means worse than it should be, not hard to forecast): each
 # demand class with at least HEALTH_MIN_CLASS_ITEMS backtested items, and all items together,
-# are compared with v20's forecast (the mean of the last 28 days) on the same holdout days. A
-# group fails when its pooled WAPE x 100 (the v20 "MAPE", in %) is over MAPE_THRESHOLD *and*
-# more than HEALTH_BASELINE_MARGIN above v20's pooled WAPE; the run fails when any group does.
+# are compared with the baseline (the mean of the last 28 days) on the same holdout days. A
+# group fails when its pooled WAPE x 100 (the "MAPE", in %) is over MAPE_THRESHOLD *and*
+# more than HEALTH_BASELINE_MARGIN above the baseline's WAPE; the run fails when any group does.
 # Intermittent items run at 60-150% WAPE by nature, so the threshold alone would fail every
-# kitchen that stocks them; a forecast no better than v20's and over the threshold is broken.
+# kitchen that stocks them; one no better than the baseline and over the threshold is broken.
 MAPE_THRESHOLD = env.float("MAPE_THRESHOLD", default=20.0)
 HEALTH_BASELINE_MARGIN = env.float("HEALTH_BASELINE_MARGIN", default=0.10)
 HEALTH_MIN_CLASS_ITEMS = env.int("HEALTH_MIN_CLASS_ITEMS", default=5)
@@ -468,9 +468,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Items, stock and its movement ledger. Wire-compatible with the v20 service: every "
         "answer is an envelope `{success, data, [count], [message]}` or "
-        "`{success: false, error, code, [details]}`. Where v20 was wrong this API fixes it: "
-        "quantities are decimals, stock rows for unknown SKUs are refused, and every change of "
-        "a quantity writes one ledger row."
+        "`{success: false, error, code, [details]}`. Where v20 was wrong this API differs: "
+        "reads need a viewer token (unless `API_ANONYMOUS_READ`), quantities are decimals, "
+        "stock rows for unknown SKUs are refused, a stock import sets counts and an items "
+        "import upserts by SKU (ids kept), CSV bodies are streamed up to `IMPORT_MAX_BYTES` "
+        "(a 413 beyond), and every change of a quantity writes one ledger row."
     ),
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,

@@ -40,8 +40,8 @@ SKU_PATH = OpenApiParameter(
 @extend_schema_view(
     list=extend_schema(
         summary="List items",
-        description="Ordered by name. Without `limit`/`offset` the whole list answers (as v20). "
-        "The v20 forms (no parameters, or `?active=true`) are served from the cache: header "
+        description="Ordered by name. Without `limit`/`offset` the whole list answers. "
+        "The plain forms (no parameters, or `?active=true`) are served from the cache: header "
         "`X-Cache: HIT` or `MISS`; other queries answer `X-Cache: BYPASS`.",
         responses={200: ItemSerializer(many=True), **errors(400)},
     ),
@@ -145,7 +145,7 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
         description="Header `sku,name,category,uom,reorder_min,reorder_max,par_level,active`; "
         "only `sku` is required (and `name` for a new item). A row updates the item with its "
         "SKU or creates it; columns left out and blank cells keep their values, and the id "
-        "never changes (v20 replaced whole rows). A new item may start inactive; changing an "
+        "never changes. A new item may start inactive; changing an "
         "existing item's `active` needs the admin role.",
     )
 )

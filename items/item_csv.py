@@ -2,8 +2,8 @@
 
 Header `sku,name,category,uom,reorder_min,reorder_max,par_level,active`; only `sku` is required.
 A row updates the item with its SKU or creates it. Columns the file leaves out, and blank cells,
-keep the item's values (a new item takes the defaults); the id never changes. (v20 replaced whole
-rows: ids changed and omitted columns were reset.)
+keep the item's values (a new item takes the defaults); the id never changes, since other rows
+point at it.
 """
 
 from collections.abc import Iterator
@@ -222,7 +222,7 @@ def import_items_csv(
 
     `performed_by` None is a trusted operator (a management command); an API or admin user may
     (de)activate existing items only if their role may (`ACTIVATE_PERMISSION`); new items may
-    start inactive (a v20 file's `active=false` rows).
+    start inactive (a file's `active=false` rows for new SKUs).
     """
     may_change_active = performed_by is None or role_allows(performed_by, ACTIVATE_PERMISSION)
     importer = ItemImporter(may_change_active=may_change_active)

@@ -23,7 +23,7 @@ ITEM_COLUMNS = Columns(
 
 
 def item_queryset() -> QuerySet[Item]:
-    """All items, in the v20 order (by name), with the id as tie-break."""
+    """All items, ordered by name (the wire contract's order), with the id as tie-break."""
     return Item.objects.order_by("name", "id")
 
 

@@ -35,7 +35,7 @@ class ItemSerializer(serializers.Serializer):
 
 
 class ItemCreatedSerializer(serializers.Serializer):
-    """v20 answered a create with just these three fields."""
+    """A create answers with just these three fields (the wire contract's create answer)."""
 
     id = serializers.IntegerField()
     sku = serializers.CharField()
@@ -73,7 +73,7 @@ class ItemCreateSerializer(ItemWriteSerializer):
     def validate(self, attrs: dict) -> dict:
         missing = [field for field in ("sku", "name") if not (attrs.get(field) or "").strip()]
         if missing:
-            # The v20 sentence, kept word for word for its consumers.
+            # The wire contract's sentence, word for word: its consumers match on it.
             raise ServiceError(
                 "SKU and name are required",
                 code="required",

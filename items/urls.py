@@ -1,4 +1,4 @@
-"""Item routes; both with and without a trailing slash, as v20 answered."""
+"""Item routes, answering both with and without a trailing slash."""
 
 from django.urls import re_path
 

@@ -1,4 +1,4 @@
-"""Turn every error into the v20 failure envelope: `{"success": false, "error": "<sentence>"}`.
+"""Turn every error into the failure envelope: `{"success": false, "error": "<sentence>"}`.
 
 Service refusals, validation errors, malformed JSON, auth failures and unknown routes all answer
 in the same shape with the right status. Unexpected exceptions are logged with their stack trace

@@ -1,4 +1,4 @@
-"""The answer to OPTIONS, in the v20 envelope like every other answer of the API."""
+"""The answer to OPTIONS, in the envelope like every other answer of the API."""
 
 from rest_framework.metadata import SimpleMetadata
 

@@ -1,8 +1,8 @@
 """Content negotiation that answers JSON when the client asks for a type the API does not render.
 
-v20 answered JSON whatever the `Accept` header or a `format` parameter said, and its consumers
-were written against that: one that sends `Accept: text/plain` or `?format=csv` gets the JSON
-envelope here too, never a 406 or a 404. A route that renders several types (the schema, CSV
+The wire contract's consumers are written against JSON whatever the `Accept` header or a `format`
+parameter says: one that sends `Accept: text/plain` or `?format=csv` gets the JSON envelope,
+never a 406 or a 404. A route that renders several types (the schema, CSV
 exports) still serves the one the client names when it can.
 """
 

@@ -1,6 +1,6 @@
-"""Limit/offset paging that the v20 list routes only use when the caller asks for it.
+"""Limit/offset paging that the list routes only use when the caller asks for it.
 
-v20 answered every list whole; consumers depend on that, so without `limit` or `offset` a list
+The wire contract's consumers expect every list whole, so without `limit` or `offset` a list
 route answers whole. Bad paging values are a 400 naming the parameter instead of being ignored.
 """
 

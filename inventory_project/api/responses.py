@@ -1,4 +1,4 @@
-"""Builders of the v20 success envelope `{"success": true, "data": ..., ["count"], ...}`."""
+"""Builders of the success envelope `{"success": true, "data": ..., ["count"], ...}`."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""OpenAPI descriptions of the v20 envelope, so the schema documents what the wire carries.
+"""OpenAPI descriptions of the envelope, so the schema documents what the wire carries.
 
 The failure envelope is described exactly as `exceptions.failure_body` builds it: `success` is
 always `false`, `error` and `code` are always there, `details` only when fields are named, and

@@ -8,7 +8,7 @@ from inventory_project.http import response_cache as cache
 class ColumnsListMixin:
     """`list` straight from `values_list`: filtered, ordered, optionally paged, in the envelope.
 
-    Without paging parameters the whole list answers with `count` = its length (as v20 did);
+    Without paging parameters the whole list answers with `count` = its length;
     with them, one page answers with `count` = all matching rows.
     """
 
@@ -29,7 +29,7 @@ class ColumnsListMixin:
 
 
 class CachedListMixin(ColumnsListMixin):
-    """Serve the v20 forms of a list (e.g. no parameters, or `?active=true`) from the cache.
+    """Serve the plain forms of a list (e.g. no parameters, or `?active=true`) from the cache.
 
     `cached_lists` maps a normalized query (sorted `(name, lowercased value)` pairs) to its
     `CachedEnvelope`; any other query is answered fresh with `X-Cache: BYPASS`.

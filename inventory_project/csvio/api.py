@@ -117,8 +117,9 @@ def import_schema(*, summary: str, description: str):
         "are imported and bad ones reported by line (`errors`, at most "
         "`IMPORT_MAX_REPORTED_ERRORS`, the rest counted in `data.errors_omitted`); "
         "`?atomic=true` imports all rows or none (400 if any is bad); `?dry_run=true` "
-        "validates and reports without writing. The whole import is one transaction. v20 read "
-        "the body whole, refused more than 100 KB with a 500 and inserted row by row.",
+        "validates and reports without writing. The whole import is one transaction. The body is "
+        "streamed, never held whole: one over `IMPORT_MAX_BYTES` is a 413, refused before it "
+        "is read; rows are written in batches.",
         parameters=[
             OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Validate only."),
             OpenApiParameter("atomic", OpenApiTypes.BOOL, description="All rows or none."),

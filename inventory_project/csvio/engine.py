@@ -182,7 +182,7 @@ class ImportReport:
         return self.total_rows / self.seconds if self.seconds else 0.0
 
     def as_data(self) -> dict:
-        """The `data` of the API answer (v20's `total_rows, inserted, errors`, and more)."""
+        """The `data` of the API answer (the contract's `total_rows, inserted, errors` and more)."""
         return {
             "total_rows": self.total_rows,
             "inserted": self.inserted,

@@ -27,7 +27,7 @@ class LivenessApi(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        summary="Liveness (v20)",
+        summary="Liveness",
         responses={
             200: inline_serializer(
                 "Liveness",
@@ -120,7 +120,7 @@ class ReadinessApi(APIView):
     authentication_classes: list = []
 
     @extend_schema(
-        summary="Readiness (v20 shape plus migrations and jobs)",
+        summary="Readiness: database, Redis, migrations, jobs",
         description="503 when the database cannot be reached.",
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,

@@ -1,4 +1,4 @@
-"""Routes under /jobs/ (v20): run a job now."""
+"""Routes under /jobs/: run a job now."""
 
 from django.urls import re_path
 
