@@ -33,6 +33,7 @@ from accounts.tokens import (
 )
 from inventory_project.api.responses import success_response
 from inventory_project.api.schema import MessageEnvelopeSerializer, envelope, errors
+from inventory_project.http.ratelimit import too_many_requests
 from inventory_project.service_errors import ServiceError
 
 
@@ -83,11 +84,11 @@ class LoginApi(PublicApiView):
             raise ServiceError("Email and password are required", code="required")
         blocked = ratelimit.login_blocked(request, email)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         user = authenticate(request._request, username=email, password=password)
         blocked = getattr(request._request, BLOCKED_ATTRIBUTE, None)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid credentials")
         update_last_login(None, user)
@@ -185,7 +186,7 @@ class PasswordResetRequestApi(PublicApiView):
         email = serializer.validated_data["email"]
         blocked = ratelimit.password_reset_request_attempt(request, email)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         send = services.password_reset_request(email=email)
         response = success_response(None, message=PASSWORD_RESET_REQUESTED)
         # Sent once the answer is out (the server closes the response after its last byte), so
@@ -210,7 +211,7 @@ class PasswordResetConfirmApi(PublicApiView):
         serializer.is_valid(raise_exception=True)
         blocked = ratelimit.password_reset_confirm_attempt(request)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         services.password_reset_confirm(**serializer.validated_data)
         return success_response(None, message="Password changed; sign in with the new password.")
 
@@ -233,16 +234,15 @@ class PasswordChangeApi(APIView):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = request.user.email
-        blocked = ratelimit.password_change_attempt(request.user.pk) or ratelimit.login_blocked(
-            request, email
-        )
+        blocked = ratelimit.password_change_attempt(request, request.user.pk)
+        blocked = blocked or ratelimit.login_blocked(request, email)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         # Counted as a failed sign-in before the check (so parallel guesses all count), and
         # taken back unless the current password was wrong, as the login backend does.
         blocked = ratelimit.begin_login_attempt(request, email)
         if blocked:
-            return ratelimit.too_many_requests(blocked)
+            return too_many_requests(blocked)
         try:
             user = services.password_change(
                 user=request.user,

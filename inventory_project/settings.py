@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "inventory_project.audit.AuditMiddleware",
-    "accounts.ratelimit.ApiRateLimitMiddleware",
+    "inventory_project.http.ratelimit.ApiRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -440,7 +440,7 @@ RATE_LIMIT_MAX_AUTH = env.int("RATE_LIMIT_MAX_AUTH", default=1000)
 LOGIN_RATE_LIMIT_WINDOW_MIN = env.int("LOGIN_RATE_LIMIT_WINDOW_MIN", default=15)
 LOGIN_RATE_LIMIT_PER_EMAIL = env.int("LOGIN_RATE_LIMIT_PER_EMAIL", default=10)
 LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=30)
-# Password reset and change (accounts.ratelimit): every request counts, success or not.
+# Password reset and change: every request counts, success or not.
 # Reset requests per e-mail (no mail-bombing a user) and per IP, confirmations per IP (no
 # guessing tokens), changes per user; a wrong current password also counts as a failed login.
 PASSWORD_RATE_LIMIT_WINDOW_MIN = env.int("PASSWORD_RATE_LIMIT_WINDOW_MIN", default=60)
@@ -450,6 +450,70 @@ PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP = env.int(
     "PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP", default=10
 )
 PASSWORD_CHANGE_RATE_LIMIT_PER_USER = env.int("PASSWORD_CHANGE_RATE_LIMIT_PER_USER", default=5)
+# Every limit, one row each: the routes it guards, what it counts per, and the names of the
+# settings above that hold its limit and its window in minutes (read at each request). All count
+# through django-ratelimit (`inventory_project.http.ratelimit`). The API tiers count every
+# request under their routes but RATE_LIMIT_UNLIMITED_ROUTES, in the middleware: signed-in
+# callers per user, the others per IP. The other rows are counted by their routes' views (and
+# the failed logins by the login backend, for the admin sign-in too), which know the e-mail and
+# whether the password was right (`accounts.ratelimit`).
+RATE_LIMITS = {
+    # group: (routes, per, limit setting, window setting)
+    "api-anonymous": (
+        ("/api/", "/jobs/"),
+        "ip",
+        "RATE_LIMIT_MAX",
+        "RATE_LIMIT_WINDOW_MIN",
+    ),
+    "api-authenticated": (
+        ("/api/", "/jobs/"),
+        "user",
+        "RATE_LIMIT_MAX_AUTH",
+        "RATE_LIMIT_WINDOW_MIN",
+    ),
+    "login-failures-per-email": (
+        ("/api/auth/login", "/api/auth/password-change", "/admin/login/"),
+        "email",
+        "LOGIN_RATE_LIMIT_PER_EMAIL",
+        "LOGIN_RATE_LIMIT_WINDOW_MIN",
+    ),
+    "login-failures-per-ip": (
+        ("/api/auth/login", "/api/auth/password-change", "/admin/login/"),
+        "ip",
+        "LOGIN_RATE_LIMIT_PER_IP",
+        "LOGIN_RATE_LIMIT_WINDOW_MIN",
+    ),
+    "password-reset-per-email": (
+        ("/api/auth/password-reset",),
+        "email",
+        "PASSWORD_RESET_RATE_LIMIT_PER_EMAIL",
+        "PASSWORD_RATE_LIMIT_WINDOW_MIN",
+    ),
+    "password-reset-per-ip": (
+        ("/api/auth/password-reset",),
+        "ip",
+        "PASSWORD_RESET_RATE_LIMIT_PER_IP",
+        "PASSWORD_RATE_LIMIT_WINDOW_MIN",
+    ),
+    "password-reset-confirm-per-ip": (
+        ("/api/auth/password-reset/confirm",),
+        "ip",
+        "PASSWORD_RESET_CONFIRM_RATE_LIMIT_PER_IP",
+        "PASSWORD_RATE_LIMIT_WINDOW_MIN",
+    ),
+    "password-change-per-user": (
+        ("/api/auth/password-change",),
+        "user",
+        "PASSWORD_CHANGE_RATE_LIMIT_PER_USER",
+        "PASSWORD_RATE_LIMIT_WINDOW_MIN",
+    ),
+}
+# Probes are never limited; the login route has its own limits on failures, so that an office
+# behind one address can sign everyone in at nine without hitting the anonymous tier.
+RATE_LIMIT_UNLIMITED_ROUTES = ("/api/health", "/api/auth/login")
+# Who signed the bearer token of a request (a user id, checked without the database), so the
+# middleware counts a token's calls on its user's tier.
+RATE_LIMIT_USER_KEY = "accounts.ratelimit.bearer_user_id"
 RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
 # A Redis outage must not take the API down with it: limits fail open (and say so in the log).
 RATELIMIT_FAIL_OPEN = True

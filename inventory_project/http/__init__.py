@@ -1,1 +1,1 @@
-"""The HTTP edge: middleware, request context, logging, metrics, health and response caching."""
+"""The HTTP edge: middleware, request context, logging, metrics, health, caching, rate limits."""

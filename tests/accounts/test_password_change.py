@@ -4,7 +4,7 @@ sign-in), new one validated, earlier tokens revoked, a fresh pair answered, limi
 import pytest
 
 from accounts.models import User
-from accounts.ratelimit import TOO_MANY_REQUESTS
+from inventory_project.http.ratelimit import TOO_MANY_REQUESTS
 from tests.conftest import client_for, user_with_role
 from tests.factories import TEST_PASSWORD, UserFactory
 

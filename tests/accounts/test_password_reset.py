@@ -13,7 +13,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.api import PasswordResetRequestApi
 from accounts.models import User
-from accounts.ratelimit import TOO_MANY_REQUESTS
+from inventory_project.http.ratelimit import TOO_MANY_REQUESTS
 from tests.conftest import user_with_role
 from tests.factories import TEST_PASSWORD
 from tests.helpers import free_port

@@ -1,0 +1,92 @@
+"""The platform's rate limiter: its tiers' routes come from the table, a bearer token's user from
+`RATE_LIMIT_USER_KEY`, and the platform imports nothing from the apps above it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
+
+import inventory_project
+from inventory_project.http import ratelimit
+from tests.conftest import client_for, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+APPS = {"accounts", "items", "inventory", "forecasting", "purchasing"}
+
+
+def everyone_is_user_seven(request) -> str:
+    return "7"
+
+
+def test_the_platform_imports_nothing_from_the_apps_but_in_its_url_confs():
+    # The URL confs are where the apps' routes are wired in; nothing else looks up.
+    imported = set()
+    for path in Path(inventory_project.__file__).parent.rglob("*.py"):
+        if path.name == "urls.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add((path.name, node.module.split(".")[0]))
+
+    assert {(name, module) for name, module in imported if module in APPS} == set()
+
+
+def test_a_bearer_tokens_user_comes_from_the_configured_key(settings, anon_client):
+    settings.RATE_LIMIT_USER_KEY = f"{__name__}.everyone_is_user_seven"
+    settings.RATE_LIMIT_MAX = 100
+    settings.RATE_LIMIT_MAX_AUTH = 2
+
+    answers = [anon_client.get("/api/items") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[0]["RateLimit-Limit"] == "2"
+
+
+def test_without_a_user_key_a_bearer_token_counts_on_its_address(settings):
+    settings.RATE_LIMIT_USER_KEY = None
+    settings.RATE_LIMIT_MAX = 2
+    settings.RATE_LIMIT_MAX_AUTH = 100
+    client = client_for(user_with_role("viewer", email="keyless@example.com"))
+
+    answers = [client.get("/api/items") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0]["RateLimit-Limit"] == "2"
+
+
+def test_the_tiers_count_only_the_routes_the_table_gives_them(settings, anon_client):
+    routes, *rest = settings.RATE_LIMITS[ratelimit.API_ANONYMOUS]
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        ratelimit.API_ANONYMOUS: (("/api/items",), *rest),
+    }
+
+    listed = anon_client.get("/api/items")
+    unlisted = anon_client.get("/api/inventory")
+
+    assert routes == ("/api/", "/jobs/")
+    assert listed["RateLimit-Limit"] == str(settings.RATE_LIMIT_MAX)
+    assert "RateLimit-Limit" not in unlisted
+
+
+def test_routes_outside_every_tier_are_not_counted(anon_client):
+    response = anon_client.get("/admin/login/")
+
+    assert "RateLimit-Limit" not in response
+
+
+def test_the_counter_taken_back_is_the_one_django_ratelimit_counted(settings):
+    request = RequestFactory().post("/api/auth/password-reset/confirm", REMOTE_ADDR="10.9.0.1")
+    key = ratelimit.counter_key("password-reset-confirm-per-ip", "10.9.0.1")
+
+    usage = ratelimit.count(request, "password-reset-confirm-per-ip", "10.9.0.1")
+    counted = cache.get(key)
+    ratelimit.take_back([key])
+
+    assert usage["count"] == counted == 1
+    assert cache.get(key) == 0
