@@ -19,8 +19,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,6 +27,7 @@ from django.utils.html import format_html
 from inventory import services
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
+from inventory.selectors import on_hand_by_item
 from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
@@ -77,23 +77,7 @@ class ItemWithStockAdmin(ItemAdmin):
 
     def get_queryset(self, request):
         # The total on hand of every item of the page in the page's one query, not one per row.
-        total = (
-            StockRecord.objects.filter(item=OuterRef("pk"))
-            .order_by()
-            .values("item")
-            .annotate(total=Sum("quantity"))
-            .values("total")
-        )
-        quantity = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                on_hand=Coalesce(
-                    Subquery(total, output_field=quantity), Value(Decimal(0)), output_field=quantity
-                )
-            )
-        )
+        return super().get_queryset(request).annotate(on_hand=on_hand_by_item())
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
