@@ -31,6 +31,7 @@ from inventory.selectors import on_hand_by_item
 from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
+    ReadOnlyAdmin,
     ServiceErrorsAsFormErrors,
     copy_saved_fields,
 )
@@ -46,7 +47,7 @@ MOVE_STOCK_PERMISSION = "inventory.move_stock"
 # --- items, with their stock ----------------------------------------------------------------
 
 
-class StockRecordInline(admin.TabularInline):
+class StockRecordInline(ReadOnlyAdmin, admin.TabularInline):
     """An item's stock records, read only; each links to its page, where quantities change."""
 
     model = StockRecord
@@ -60,15 +61,6 @@ class StockRecordInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("item", "location")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ItemWithStockAdmin(ItemAdmin):
@@ -367,7 +359,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The append-only ledger: listed and viewed, never added, changed or deleted here."""
 
     list_display = (
@@ -404,12 +396,3 @@ class StockMovementAdmin(admin.ModelAdmin):
             return queryset, False
         item_ids = list(Item.objects.filter(sku__iexact=term).values_list("pk", flat=True))
         return queryset.filter(Q(item_id__in=item_ids) | Q(request_id=term)), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
