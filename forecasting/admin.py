@@ -20,25 +20,16 @@ from django.utils.html import format_html
 from forecasting import charts, promotions, selectors
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice, Promotion
 from forecasting.usage_csv import USAGE_CSV_COLUMNS, import_usage_csv
-from inventory_project.admin_helpers import ServiceErrorsAsFormErrors, copy_saved_fields
+from inventory_project.admin_helpers import (
+    ReadOnlyAdmin,
+    ServiceErrorsAsFormErrors,
+    copy_saved_fields,
+)
 from inventory_project.csvio.admin import CsvImportAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by whoever holds the view permission; nobody adds, changes or deletes."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(DailyUsage)
-class DailyUsageAdmin(CsvImportAdminMixin, admin.ModelAdmin):
+class DailyUsageAdmin(CsvImportAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("sku", "where", "date", "quantity")
     list_filter = ("location",)
     list_select_related = ("item", "location")
@@ -64,18 +55,9 @@ class DailyUsageAdmin(CsvImportAdminMixin, admin.ModelAdmin):
     def where(self, usage: DailyUsage) -> str:
         return usage.location.code if usage.location_id else "(all locations)"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ForecastRun)
-class ForecastRunAdmin(ReadOnlyAdmin):
+class ForecastRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "started_at",
         "kind",
@@ -120,7 +102,7 @@ class HighVarianceFilter(admin.SimpleListFilter):
 
 
 @admin.register(ItemForecast)
-class ItemForecastAdmin(ReadOnlyAdmin):
+class ItemForecastAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "run",
         "sku",
@@ -191,7 +173,7 @@ class ItemForecastAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ItemModelChoice)
-class ItemModelChoiceAdmin(ReadOnlyAdmin):
+class ItemModelChoiceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("sku", "model", "demand_class", "chosen_at", "run")
     list_filter = ("model", "demand_class")
     list_select_related = ("item", "run")

@@ -24,14 +24,13 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from forecasting.error_codes import ForecastErrorCode
 from forecasting.history import demand_matrix
 from forecasting.models import ForecastRun, ItemForecast, Promotion
-from inventory.models import StockRecord
+from inventory.selectors import on_hand_by_item
 from inventory_project.api.columns import Columns
 from inventory_project.service_errors import NotFoundError, ServiceError
 from items.models import QUANTITY_PLACES
@@ -322,15 +321,9 @@ def reorder_suggestions(
             code=ForecastErrorCode.INVALID_LEAD_TIME,
             field="lead_time_days",
         )
-    on_hand = (
-        StockRecord.objects.filter(item=OuterRef("item_id"))
-        .values("item")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
     rows = (
         ItemForecast.objects.filter(run=run, item__active=True)
-        .annotate(on_hand=Coalesce(Subquery(on_hand), Decimal(0)))
+        .annotate(on_hand=on_hand_by_item("item_id"))
         .order_by("item__sku")
         .values_list(
             "item__sku",

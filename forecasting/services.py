@@ -42,6 +42,8 @@ from items.models import Item
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[ForecastRun], None]
+# Computes and stores the results of one batch: its item ids and their histories, in id order.
+BatchWriter = Callable[[list[int], list[np.ndarray]], None]
 
 
 def _round(values: np.ndarray) -> list[float]:
@@ -213,7 +215,7 @@ def _start_or_resume(kind: str, *, history_end: date, config: dict, resume: bool
 def _run_batches(
     run: ForecastRun,
     *,
-    compute: Callable[[list[int], list[np.ndarray]], None],
+    write_batch: BatchWriter,
     progress: ProgressCallback | None,
 ) -> None:
     config = run.config
@@ -229,7 +231,7 @@ def _run_batches(
             return
         histories = item_histories(batch_ids, end=run.history_end, days=config["history_days"])
         with transaction.atomic():
-            compute(batch_ids, histories)
+            write_batch(batch_ids, histories)
             run.items_done += len(batch_ids)
             run.batches_done += 1
             run.last_item_id = batch_ids[-1]
@@ -262,22 +264,28 @@ def _fail(run: ForecastRun, exc: BaseException, started: float) -> None:
     run.save(update_fields=["status", "error", "duration_seconds"])
 
 
-def run_forecast(
+def _batched_run(
+    kind: str,
     *,
-    history_end: date | None = None,
-    resume: bool = True,
-    progress: ProgressCallback | None = None,
-    **overrides,
+    history_end: date | None,
+    resume: bool,
+    progress: ProgressCallback | None,
+    overrides: dict,
+    batch_writer: Callable[[ForecastRun, dict, _Pool], BatchWriter],
+    summarize: Callable[[ForecastRun], None] | None = None,
+    after_finish: Callable[[ForecastRun], None] | None = None,
 ) -> ForecastRun:
-    """The daily run: refit each active item's chosen model, backtest it, store the horizon.
+    """The skeleton of both runs: start or resume the run, walk the batches, finish or fail.
 
-    `overrides` replace settings for this run (batch_size, history_days, horizon_days,
-    holdout_days, n_jobs).
+    `batch_writer(run, config, pool)` answers what computes and stores one batch's results;
+    `summarize(run)` fills the run's figures before it is saved as succeeded, and
+    `after_finish(run)` follows that save. A run that raises anywhere is recorded as failed
+    (with the time it took) and the exception propagates.
     """
     started = time.monotonic()
     config = _config(**overrides)
     run = _start_or_resume(
-        ForecastRun.Kind.FORECAST,
+        kind,
         history_end=history_end or last_history_day(),
         config=config,
         resume=resume,
@@ -285,10 +293,28 @@ def run_forecast(
     # A resumed run keeps the settings it started with, so all its items are alike.
     config = {**run.config, "n_jobs": config["n_jobs"]}
     pool = _Pool(config["n_jobs"])
+    write_batch = batch_writer(run, config, pool)
+    try:
+        _run_batches(run, write_batch=write_batch, progress=progress)
+        if summarize is not None:
+            summarize(run)
+        _finish(run, started)
+        if after_finish is not None:
+            after_finish(run)
+    except BaseException as exc:
+        _fail(run, exc, started)
+        raise
+    finally:
+        pool.close()
+    return run
+
+
+def _forecast_batches(run: ForecastRun, config: dict, pool: _Pool) -> BatchWriter:
+    """A batch of the daily run: each item's forecast and backtest, replacing any half-written."""
     horizon_start = run.history_end + timedelta(days=1)
     history_start = horizon_start - timedelta(days=config["history_days"])
 
-    def compute(batch_ids: list[int], histories: list[np.ndarray]) -> None:
+    def write_batch(batch_ids: list[int], histories: list[np.ndarray]) -> None:
         chosen = dict(
             ItemModelChoice.objects.filter(item_id__in=batch_ids).values_list("item_id", "model")
         )
@@ -320,17 +346,36 @@ def run_forecast(
             for item_id, row in zip(batch_ids, rows, strict=True)
         )
 
-    try:
-        _run_batches(run, compute=compute, progress=progress)
-        _summarize(run)
-        _finish(run, started)
-        # The API's cached answers are refilled from this run (a thread the caller may join).
-        run.preload_thread = preload_forecast_cache()
-    except BaseException as exc:
-        _fail(run, exc, started)
-        raise
-    finally:
-        pool.close()
+    return write_batch
+
+
+def _preload_cache(run: ForecastRun) -> None:
+    # The API's cached answers are refilled from this run (a thread the caller may join).
+    run.preload_thread = preload_forecast_cache()
+
+
+def run_forecast(
+    *,
+    history_end: date | None = None,
+    resume: bool = True,
+    progress: ProgressCallback | None = None,
+    **overrides,
+) -> ForecastRun:
+    """The daily run: refit each active item's chosen model, backtest it, store the horizon.
+
+    `overrides` replace settings for this run (batch_size, history_days, horizon_days,
+    holdout_days, n_jobs).
+    """
+    run = _batched_run(
+        ForecastRun.Kind.FORECAST,
+        history_end=history_end,
+        resume=resume,
+        progress=progress,
+        overrides=overrides,
+        batch_writer=_forecast_batches,
+        summarize=_summarize,
+        after_finish=_preload_cache,
+    )
     prune_runs()
     return run
 
@@ -402,27 +447,11 @@ def _summarize(run: ForecastRun) -> None:
         run.health = ForecastRun.Health.PASSING
 
 
-def run_retrain(
-    *,
-    history_end: date | None = None,
-    resume: bool = True,
-    progress: ProgressCallback | None = None,
-    **overrides,
-) -> ForecastRun:
-    """The weekly run: choose each active item's model by rolling-origin cross-validation."""
-    started = time.monotonic()
-    config = _config(**overrides)
-    run = _start_or_resume(
-        ForecastRun.Kind.RETRAIN,
-        history_end=history_end or last_history_day(),
-        config=config,
-        resume=resume,
-    )
-    config = {**run.config, "n_jobs": config["n_jobs"]}
-    pool = _Pool(config["n_jobs"])
+def _retrain_batches(run: ForecastRun, config: dict, pool: _Pool) -> BatchWriter:
+    """A batch of the weekly run: each item's chosen model, replacing its previous choice."""
     history_start = run.history_end - timedelta(days=config["history_days"] - 1)
 
-    def compute(batch_ids: list[int], histories: list[np.ndarray]) -> None:
+    def write_batch(batch_ids: list[int], histories: list[np.ndarray]) -> None:
         promoted = promotion_matrix(batch_ids, start=history_start, days=config["history_days"])
         masks = _promotion_masks(histories, promoted, window_days=config["history_days"])
         priors = (
@@ -454,15 +483,25 @@ def run_retrain(
             update_fields=["model", "demand_class", "scores", "run", "chosen_at"],
         )
 
-    try:
-        _run_batches(run, compute=compute, progress=progress)
-        _finish(run, started)
-    except BaseException as exc:
-        _fail(run, exc, started)
-        raise
-    finally:
-        pool.close()
-    return run
+    return write_batch
+
+
+def run_retrain(
+    *,
+    history_end: date | None = None,
+    resume: bool = True,
+    progress: ProgressCallback | None = None,
+    **overrides,
+) -> ForecastRun:
+    """The weekly run: choose each active item's model by rolling-origin cross-validation."""
+    return _batched_run(
+        ForecastRun.Kind.RETRAIN,
+        history_end=history_end,
+        resume=resume,
+        progress=progress,
+        overrides=overrides,
+        batch_writer=_retrain_batches,
+    )
 
 
 def prune_runs() -> int:

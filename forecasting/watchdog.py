@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from forecasting.models import ForecastRun
 from inventory_project.jobs.models import Alert, JobRun
+from inventory_project.jobs.registry import JobName
 from inventory_project.jobs.runner import (
     JobAlreadyRunning,
     JobContext,
@@ -115,7 +116,7 @@ def _rerun_forecast() -> dict:
         run = run_forecast(progress=lambda _run: context.heartbeat())
         return {"forecast_run": run.pk, "health": run.health}
 
-    job = run_job("forecast", task, trigger=JobRun.Trigger.WATCHDOG)
+    job = run_job(JobName.FORECAST, task, trigger=JobRun.Trigger.WATCHDOG)
     return {"job_run": job.pk, "status": job.status, **job.result}
 
 
@@ -158,7 +159,7 @@ def check_forecast(now: datetime) -> dict:
     first_try = (
         None
         if last is not None
-        else JobRun.objects.filter(name="forecast").order_by("started_at").first()
+        else JobRun.objects.filter(name=JobName.FORECAST).order_by("started_at").first()
     )
     since = last.finished_at if last is not None else first_try and first_try.started_at
     if since is None:

@@ -19,8 +19,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,9 +27,11 @@ from django.utils.html import format_html
 from inventory import services
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
+from inventory.selectors import on_hand_by_item
 from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
+    ReadOnlyAdmin,
     ServiceErrorsAsFormErrors,
     copy_saved_fields,
 )
@@ -46,7 +47,7 @@ MOVE_STOCK_PERMISSION = "inventory.move_stock"
 # --- items, with their stock ----------------------------------------------------------------
 
 
-class StockRecordInline(admin.TabularInline):
+class StockRecordInline(ReadOnlyAdmin, admin.TabularInline):
     """An item's stock records, read only; each links to its page, where quantities change."""
 
     model = StockRecord
@@ -61,15 +62,6 @@ class StockRecordInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("item", "location")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 class ItemWithStockAdmin(ItemAdmin):
     list_display = (*ItemAdmin.list_display[:-1], "on_hand", ItemAdmin.list_display[-1])
@@ -77,23 +69,7 @@ class ItemWithStockAdmin(ItemAdmin):
 
     def get_queryset(self, request):
         # The total on hand of every item of the page in the page's one query, not one per row.
-        total = (
-            StockRecord.objects.filter(item=OuterRef("pk"))
-            .order_by()
-            .values("item")
-            .annotate(total=Sum("quantity"))
-            .values("total")
-        )
-        quantity = DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                on_hand=Coalesce(
-                    Subquery(total, output_field=quantity), Value(Decimal(0)), output_field=quantity
-                )
-            )
-        )
+        return super().get_queryset(request).annotate(on_hand=on_hand_by_item())
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -383,7 +359,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The append-only ledger: listed and viewed, never added, changed or deleted here."""
 
     list_display = (
@@ -420,12 +396,3 @@ class StockMovementAdmin(admin.ModelAdmin):
             return queryset, False
         item_ids = list(Item.objects.filter(sku__iexact=term).values_list("pk", flat=True))
         return queryset.filter(Q(item_id__in=item_ids) | Q(request_id=term)), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

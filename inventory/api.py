@@ -42,6 +42,7 @@ from inventory_project.api.viewsets import CachedListMixin, ColumnsListMixin
 from inventory_project.csvio.api import CsvImportApi, import_schema
 from inventory_project.csvio.export import csv_download
 from inventory_project.jobs.models import JobRun
+from inventory_project.jobs.registry import JobName
 from inventory_project.jobs.runner import JobAlreadyRunning, run_job
 from inventory_project.service_errors import ConflictError
 
@@ -424,7 +425,7 @@ class MaintenanceApi(APIView):
     )
     def post(self, request):
         try:
-            run = run_job("maintenance", run_maintenance, trigger=JobRun.Trigger.API)
+            run = run_job(JobName.MAINTENANCE, run_maintenance, trigger=JobRun.Trigger.API)
         except JobAlreadyRunning as exc:
             raise ConflictError(str(exc), code="job_running") from None
         result = run.result

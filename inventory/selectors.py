@@ -93,20 +93,31 @@ def lots_on_hand(*, item_id: int, location_id: int) -> list[tuple[str, Decimal]]
     )
 
 
+def on_hand_by_item(item: str = "pk") -> Coalesce:
+    """An item's total quantity on hand, over all its locations and lots; 0 without stock.
+
+    An expression to annotate a queryset with, computed in that query (one correlated subquery,
+    no query per row): `item` names the item's id in the outer query, "pk" on items and, for
+    example, "item_id" on rows that point at an item.
+    """
+    total = (
+        StockRecord.objects.filter(item=OuterRef(item))
+        .order_by()
+        .values("item")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Decimal(0))
+
+
 def low_stock_items() -> QuerySet[Item]:
     """Active items whose total on hand is below par, or that have no stock at all.
 
     "No stock at all" is nothing on hand: no stock record, or records that add up to zero or less.
     """
-    on_hand = (
-        StockRecord.objects.filter(item=OuterRef("pk"))
-        .values("item")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
     return (
         Item.objects.filter(active=True)
-        .annotate(on_hand=Coalesce(Subquery(on_hand), Decimal(0)))
+        .annotate(on_hand=on_hand_by_item())
         .filter(Q(on_hand__lte=0) | Q(on_hand__lt=F("par_level")))
     )
 

@@ -1,4 +1,4 @@
-"""Admin plumbing shared by the apps: service refusals shown as form errors, audit history.
+"""Admin plumbing shared by the apps: read-only pages, service refusals as form errors, history.
 
 A `ServiceError` that a service raises while the admin saves (a duplicate created concurrently, a
 rule the form cannot check) is shown on the re-rendered form, never as a server error.
@@ -12,6 +12,23 @@ from inventory_project.service_errors import ServiceError
 
 # Attribute of the request that carries a service refusal into the second rendering of a form.
 _SERVICE_ERROR_ATTR = "_admin_service_error"
+
+
+class ReadOnlyAdmin:
+    """ModelAdmin or inline mixin: rows that only a service or a job writes, shown and never edited.
+
+    Whoever holds the view permission sees them; nobody, superusers included, adds, changes or
+    deletes them here. Put it before the admin base class: `(ReadOnlyAdmin, admin.ModelAdmin)`.
+    """
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ServiceErrorsAsFormErrors:

@@ -15,6 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from inventory_project import __version__
+from inventory_project.jobs.registry import JobName
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -194,6 +195,7 @@ MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=6)  # the ops chang
 # --- Cron (django-crontab: `manage.py crontab add`) --------------------------------------------
 # Each entry runs management commands; the commands take their own locks and record their runs.
 # The daily line runs the maintenance, then the forecast (which reads what it leaves behind).
+# A job's command has the job's name; plain strings (`.value`), as django-crontab prints the lines.
 CRON_DAILY = env.str("CRON_DAILY", default="5 2 * * *")
 CRON_RETRAIN = env.str("CRON_RETRAIN", default="0 4 * * 0")
 CRON_REPORT = env.str("CRON_REPORT", default="20 2 * * *")
@@ -202,19 +204,26 @@ CRONJOBS = [
     (
         CRON_DAILY,
         "inventory_project.jobs.cron.run_commands",
-        [["maintenance", "--trigger", "cron"], ["forecast", "--trigger", "cron", "--no-progress"]],
+        [
+            [JobName.MAINTENANCE.value, "--trigger", "cron"],
+            [JobName.FORECAST.value, "--trigger", "cron", "--no-progress"],
+        ],
     ),
     (
         CRON_RETRAIN,
         "inventory_project.jobs.cron.run_command",
-        ["retrain", "--trigger", "cron", "--no-progress"],
+        [JobName.RETRAIN.value, "--trigger", "cron", "--no-progress"],
     ),
     (
         CRON_REPORT,
         "inventory_project.jobs.cron.run_command",
-        ["send_forecast_report", "--trigger", "cron"],
+        [JobName.SEND_FORECAST_REPORT.value, "--trigger", "cron"],
     ),
-    (CRON_WATCHDOG, "inventory_project.jobs.cron.run_command", ["watchdog", "--trigger", "cron"]),
+    (
+        CRON_WATCHDOG,
+        "inventory_project.jobs.cron.run_command",
+        [JobName.WATCHDOG.value, "--trigger", "cron"],
+    ),
 ]
 # Jobs lock themselves in the database (across hosts); django-crontab's file lock adds nothing.
 CRONTAB_LOCK_JOBS = False

@@ -1,5 +1,8 @@
 """Root URLs: the API under /api/, the admin, the OpenAPI schema and its interactive docs.
 
+The apps' routes are mounted here by module name: `<app>.urls` under /api/, and the v20 job
+route under /jobs/ from `inventory.job_urls`.
+
 Any other path under /api/ or /jobs/ answers a 404 in the API envelope, also with DEBUG on.
 """
 
@@ -36,7 +39,7 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
-    path("jobs/", include("inventory_project.jobs.urls")),
+    path("jobs/", include("inventory.job_urls")),
     path("metrics", metrics_view, name="metrics"),
     re_path(r"^(?:api|jobs)(?:/.*)?$", json_not_found, name=NOT_FOUND_ROUTE_NAME),
 ]

@@ -1,1 +1,1 @@
-"""Scheduled jobs: run records, locks and alerts, the command base, cron, the /jobs/ routes."""
+"""Scheduled jobs: their names, run records, locks and alerts, the command base, cron."""

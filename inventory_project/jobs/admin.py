@@ -7,25 +7,13 @@ the open alerts, and resolves an alert once it has been dealt with; nothing else
 from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
+from inventory_project.admin_helpers import ReadOnlyAdmin
 from inventory_project.jobs.models import Alert, JobRun
 from inventory_project.jobs.runner import resolve_alerts
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the jobs themselves: shown, never added, edited or deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
+class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("name", "status", "trigger", "started_at", "duration_seconds", "host")
     list_filter = ("name", "status", "trigger")
     date_hierarchy = "started_at"
@@ -60,7 +48,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("kind", "message", "created_at", "resolved_at")
     list_filter = (OpenFilter, "kind")
     fields = ("kind", "message", "details", "created_at", "resolved_at")

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory_project.jobs.models import JobRun
+from inventory_project.jobs.registry import JobName
 from inventory_project.jobs.runner import JobAlreadyRunning, JobContext, run_job
 
 
 class JobCommand(BaseCommand):
-    job_name: str
+    job_name: JobName
     #: How failures start ("Maintenance failed: ...").
     label: str
 

@@ -1,6 +1,6 @@
 """Run a scheduled job under its lock, and record the run.
 
-    run = run_job("maintenance", task, trigger=JobRun.Trigger.CRON)
+    run = run_job(JobName.MAINTENANCE, task, trigger=JobRun.Trigger.CRON)
 
 `task(context)` does the work and returns a JSON-able result; `context.heartbeat()` tells the
 watchdog the job is alive (long jobs call it between batches). Two hosts never run one job at

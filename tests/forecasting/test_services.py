@@ -253,6 +253,32 @@ def test_an_unfinished_run_of_another_history_day_is_not_resumed(monkeypatch, fi
     assert failed.status == ForecastRun.Status.FAILED
 
 
+def test_a_crash_after_the_last_batch_leaves_the_daily_run_failed(monkeypatch, five_items):
+    fail_on_call(monkeypatch, "_summarize", call=1)
+
+    with pytest.raises(RuntimeError, match="worker lost"):
+        run_forecast()
+
+    run = ForecastRun.objects.get()
+    assert run.status == ForecastRun.Status.FAILED
+    assert run.error == "RuntimeError: worker lost"
+    assert (run.items_done, run.batches_done) == (5, 3)
+    assert run.finished_at is None
+    assert run.duration_seconds is not None
+
+
+def test_the_retrain_reports_progress_after_every_batch_and_records_its_time(five_items):
+    seen = []
+
+    run = run_retrain(progress=lambda run: seen.append((run.batches_done, run.items_done)))
+
+    assert seen == [(1, 2), (2, 4), (3, 5)]
+    run.refresh_from_db()
+    assert run.status == ForecastRun.Status.SUCCEEDED
+    assert run.finished_at is not None
+    assert run.duration_seconds is not None
+
+
 # --- summary: averages, high variance, health -------------------------------------------------
 
 

@@ -2,11 +2,12 @@
 
 from forecasting.forecast_command import ForecastCommand
 from forecasting.services import run_forecast
+from inventory_project.jobs.registry import JobName
 
 
 class Command(ForecastCommand):
     help = "Refit each active item's chosen model, backtest it and store the daily forecast."
-    job_name = "forecast"
+    job_name = JobName.FORECAST
     label = "Daily forecast"
 
     def run_service(self, **options):

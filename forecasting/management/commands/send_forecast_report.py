@@ -9,11 +9,12 @@ from django.core.management.base import CommandError
 
 from forecasting.report import build_forecast_report, send_forecast_report
 from inventory_project.jobs.command import JobCommand
+from inventory_project.jobs.registry import JobName
 
 
 class Command(JobCommand):
     help = "E-mail the report of the latest forecast run to REPORT_RECIPIENTS (cron: 20 2 * * *)."
-    job_name = "send_forecast_report"
+    job_name = JobName.SEND_FORECAST_REPORT
     label = "Forecast report"
 
     def add_arguments(self, parser):

@@ -5,11 +5,12 @@ Exits non-zero when a task failed or another host is already running the job.
 
 from inventory.maintenance import run_maintenance
 from inventory_project.jobs.command import JobCommand
+from inventory_project.jobs.registry import JobName
 
 
 class Command(JobCommand):
     help = "Warm the cache, check the database and collect cache statistics (cron: CRON_DAILY)."
-    job_name = "maintenance"
+    job_name = JobName.MAINTENANCE
     label = "Maintenance"
 
     def handle(self, *args, trigger: str, **options):
