@@ -1,39 +1,18 @@
 """The platform's rate limiter: its tiers' routes come from the table, a bearer token's user from
-`RATE_LIMIT_USER_KEY`, and the platform imports nothing from the apps above it."""
-
-import ast
-from pathlib import Path
+`RATE_LIMIT_USER_KEY` (the layering itself is checked in test_layout.py)."""
 
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
 
-import inventory_project
 from inventory_project.http import ratelimit
 from tests.conftest import client_for, user_with_role
 
 pytestmark = pytest.mark.django_db
 
-APPS = {"accounts", "items", "inventory", "forecasting", "purchasing"}
-
 
 def everyone_is_user_seven(request) -> str:
     return "7"
-
-
-def test_the_platform_imports_nothing_from_the_apps_but_in_its_url_confs():
-    # The URL confs are where the apps' routes are wired in; nothing else looks up.
-    imported = set()
-    for path in Path(inventory_project.__file__).parent.rglob("*.py"):
-        if path.name == "urls.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                imported |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                imported.add((path.name, node.module.split(".")[0]))
-
-    assert {(name, module) for name, module in imported if module in APPS} == set()
 
 
 def test_a_bearer_tokens_user_comes_from_the_configured_key(settings, anon_client):
