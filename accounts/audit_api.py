@@ -1,6 +1,6 @@
 """`GET /api/audit`: the audit trail of items, locations and users, for admins.
 
-The entries are written by django-auditlog and `inventory_project.audit` (every door: API,
+The entries are written by django-auditlog and `inventory_project.audit` (every source: API,
 admin, imports, commands); this route only reads them, newest first and always paged.
 """
 

@@ -1,4 +1,4 @@
-"""The authentication backend: Django's, with failed-login limits on every door.
+"""The authentication backend: Django's, with failed-login limits on every source.
 
 The API login and the admin login both check passwords through `authenticate()`, so the limits
 per e-mail and per IP hold for both. A blocked attempt is refused before the password is

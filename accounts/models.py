@@ -46,7 +46,7 @@ class UserManager(BaseUserManager):
         return self.get(email_key=email_key(address))
 
     def get_by_natural_key(self, username):
-        # Every door that finds a user by its login (sign-in, createsuperuser) comes here.
+        # Every entry point that finds a user by its login (sign-in, createsuperuser) comes here.
         return self.get_by_email(username)
 
 
@@ -92,7 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = normalize_email(self.email)
 
     def save(self, *args, **kwargs) -> None:
-        # The key follows the address on every door (service, admin, createsuperuser,
+        # The key follows the address on every source (service, admin, createsuperuser,
         # factories); an account left without one keeps it empty.
         if self._state.adding or self.email_key is not None:
             self.email_key = email_key(self.email)

@@ -41,7 +41,7 @@ def bearer_user_id(request) -> str | None:
 
 
 # --- failed logins -------------------------------------------------------------------------
-# Every password check, whatever the door (API login, admin login), goes through
+# Every password check, whatever the source (API login, admin login), goes through
 # `accounts.backends.EmailBackend`, which counts an attempt *before* checking the password and
 # takes it back when the password was right. Counting first makes the limit hold under a burst
 # of parallel guesses; taking successes back means an office signing in normally never hits it.

@@ -3,7 +3,7 @@
 Key rotation: tokens are always signed with the current key (`SIMPLE_JWT["SIGNING_KEY"]`, from
 `JWT_SECRET`). While `JWT_SECRET_PREVIOUS` is set, a token whose signature fails with the current
 key is checked once more with the previous one, so tokens issued before the rotation keep working
-until they expire; emptying `JWT_SECRET_PREVIOUS` refuses them. Every door that reads a token
+until they expire; emptying `JWT_SECRET_PREVIOUS` refuses them. Every entry point that reads a token
 (API authentication, refresh, logout, the rate limiter) uses the classes of this module, and every
 refusal of a token answers `TokenNotValid`: one sentence, code `token_not_valid`.
 

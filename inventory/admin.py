@@ -1,4 +1,4 @@
-"""Locations, stock records and the ledger in the Django admin: doors into `inventory.services`.
+"""Locations, stock records and the ledger in the Django admin, over `inventory.services`.
 
 - A stock record's quantity is changed only by `stock_count` (source "admin", performed by the
   signed-in user), so an edit in the admin leaves the same ledger row as a count through the API.
@@ -328,7 +328,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        door = {"performed_by": request.user, "source": MovementSource.ADMIN}
+        provenance = {"performed_by": request.user, "source": MovementSource.ADMIN}
         if not change:
             movement = services.stock_count(
                 item=data["item"],
@@ -337,7 +337,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
                 counted_quantity=data["quantity"],
                 expires_at=data.get("expires_at"),
                 reason=data.get("reason") or ADDED_IN_ADMIN,
-                **door,
+                **provenance,
             )
             copy_saved_fields(obj, StockRecord.objects.get(pk=movement.stock_record_id))
             return
@@ -348,7 +348,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
                 lot=obj.lot,
                 counted_quantity=data["quantity"],
                 reason=data.get("reason") or EDITED_IN_ADMIN,
-                **door,
+                **provenance,
             )
         if "expires_at" in form.changed_data:
             services.stock_record_set_expiry(record=obj, expires_at=data.get("expires_at"))

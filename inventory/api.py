@@ -196,7 +196,7 @@ class _StockOperationApi(APIView):
 
         return run_once(request, route=request.path_info.rstrip("/"), write=write)
 
-    def perform(self, data: dict, **door) -> dict:
+    def perform(self, data: dict, **provenance) -> dict:
         raise NotImplementedError
 
 
@@ -215,7 +215,7 @@ class StockReceiveApi(_StockOperationApi):
     input_serializer = StockReceiveSerializer
     message = "Stock received"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_receive(
                 item=data["sku"],
@@ -224,7 +224,7 @@ class StockReceiveApi(_StockOperationApi):
                 lot=data["lot"],
                 expires_at=data["expires_at"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -246,7 +246,7 @@ class StockIssueApi(_StockOperationApi):
     input_serializer = StockIssueSerializer
     message = "Stock issued"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_issue(
                 item=data["sku"],
@@ -255,7 +255,7 @@ class StockIssueApi(_StockOperationApi):
                 lot=data["lot"],
                 allow_negative=data["allow_negative"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -276,13 +276,13 @@ class StockIssueReverseApi(_StockOperationApi):
     input_serializer = StockIssueReverseSerializer
     message = "Issue reversed"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_issue_reverse(
                 movement=data["movement_id"],
                 quantity=data["quantity"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -302,7 +302,7 @@ class StockWasteApi(_StockOperationApi):
     input_serializer = StockWasteSerializer
     message = "Waste written off"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_waste(
                 item=data["sku"],
@@ -311,7 +311,7 @@ class StockWasteApi(_StockOperationApi):
                 lot=data["lot"],
                 allow_negative=data["allow_negative"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -329,7 +329,7 @@ class StockCountApi(_StockOperationApi):
     input_serializer = StockCountSerializer
     message = "Stock counted"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_count(
                 item=data["sku"],
@@ -338,7 +338,7 @@ class StockCountApi(_StockOperationApi):
                 lot=data["lot"],
                 expires_at=data["expires_at"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -357,7 +357,7 @@ class StockAdjustApi(_StockOperationApi):
     input_serializer = StockAdjustSerializer
     message = "Stock adjusted"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         return _change_response(
             services.stock_adjust(
                 item=data["sku"],
@@ -366,7 +366,7 @@ class StockAdjustApi(_StockOperationApi):
                 lot=data["lot"],
                 allow_negative=data["allow_negative"],
                 reason=data["reason"],
-                **door,
+                **provenance,
             )
         )
 
@@ -383,7 +383,7 @@ class StockTransferApi(_StockOperationApi):
     input_serializer = StockTransferSerializer
     message = "Stock transferred"
 
-    def perform(self, data, **door):
+    def perform(self, data, **provenance):
         transfer = services.stock_transfer(
             item=data["sku"],
             from_location=data["from_location"],
@@ -391,7 +391,7 @@ class StockTransferApi(_StockOperationApi):
             quantity=data["quantity"],
             lot=data["lot"],
             reason=data["reason"],
-            **door,
+            **provenance,
         )
         return {
             "movements": [

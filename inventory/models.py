@@ -73,7 +73,7 @@ class MovementKind(models.TextChoices):
 
 
 class MovementSource(models.TextChoices):
-    """The door a change came through."""
+    """Where a change came from: the API, the admin, an import, a command or the system."""
 
     API = "api", "API"
     ADMIN = "admin", "Admin"

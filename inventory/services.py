@@ -6,8 +6,8 @@ goods thrown away are `stock_waste` (never an issue), and an issue booked by mis
 
 Each operation runs in one transaction, locks the stock rows it changes (in primary-key order),
 computes the new quantity from the locked row, and writes one ledger row per changed record with
-who, when, why, the door it came through and the request id. The API views, the admin, CSV
-imports and management commands all call these functions, so every door leaves the same ledger.
+who, when, why, the source it came through and the request id. The API views, the admin, CSV
+imports and management commands all call these functions, so every source leaves the same ledger.
 """
 
 import uuid
@@ -518,7 +518,7 @@ def stock_transfer(
 # --- locations ------------------------------------------------------------------------------
 
 
-# Creating a location, from any door (the admin, the API, a stock import naming a new code).
+# Creating a location, from any source (the admin, the API, a stock import naming a new code).
 LOCATION_CREATE_PERMISSION = "inventory.add_location"
 
 

@@ -88,7 +88,7 @@ def copy_saved_fields(target, saved) -> None:
 
 
 class AuditHistoryAdminMixin(AuditlogHistoryAdminMixin):
-    """ModelAdmin mixin: an object's "History" shows its audit trail, from every door.
+    """ModelAdmin mixin: an object's "History" shows its audit trail, from every source.
 
     Django's own history lists only changes made in the admin; the audit trail also holds those
     made through the API, imports and commands, with the field deltas and the request id.

@@ -334,7 +334,7 @@ API_PAGE_MAX_LIMIT = env.int("API_PAGE_MAX_LIMIT", default=1000)
 API_ANONYMOUS_READ = env.bool("API_ANONYMOUS_READ", default=False)
 
 # --- CSV imports ------------------------------------------------------------------------------
-# The largest CSV an import accepts, from any door (API body or upload, admin, command); a
+# The largest CSV an import accepts, from any source (API body or upload, admin, command); a
 # larger one is refused with 413 before it is read. Files are streamed, never held in memory.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 # The longest CSV row an import reads, in bytes: one line, or the lines of a row whose quoted

@@ -1,7 +1,7 @@
 """Streaming CSV imports: the part that knows bytes, encodings, delimiters, headers and batches.
 
 An app says what one row means by subclassing `CsvImporter` (items, stock counts, usage
-history); `import_csv` does the rest for every door (API, admin, management commands):
+history); `import_csv` does the rest for every source (API, admin, management commands):
 
 - the file is read as a stream, a batch of rows at a time, so memory stays bounded whatever
   its size; a configured byte limit refuses anything larger;

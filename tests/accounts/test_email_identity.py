@@ -2,7 +2,7 @@
 
 Case, compatibility forms (fullwidth letters) and look-alike letters (dotless ı, Cyrillic а)
 all name the account they look like and count on its counter; creating an account whose
-address looks like an existing one is refused at every door.
+address looks like an existing one is refused at every source.
 """
 
 import io

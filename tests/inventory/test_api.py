@@ -334,7 +334,7 @@ def test_movement_list_answers_with_a_trailing_slash_too(api_client, stocked):
 
 @pytest.fixture
 def ledger(item, location, other_location):
-    """Receipts, an issue and a transfer, from two doors and two requests."""
+    """Receipts, an issue and a transfer, from two sources and two requests."""
     _receive(item, location, 10, source=MovementSource.ADMIN)
     _receive(ItemFactory(sku="OTHER"), other_location, 5)
     token = set_request_id("req-issue")

@@ -1,4 +1,4 @@
-"""The maintenance job: its v20 result, the cache it warms, and its doors (command and API)."""
+"""The maintenance job: its v20 result, the cache it warms, and how it starts (command, API)."""
 
 import pytest
 from django.core.management import CommandError, call_command

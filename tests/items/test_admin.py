@@ -1,4 +1,4 @@
-"""The item admin: a door into the item services, with the stock on hand beside each item."""
+"""The item admin: a thin layer over the item services, with the stock on hand beside each item."""
 
 from decimal import Decimal
 

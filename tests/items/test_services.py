@@ -1,4 +1,4 @@
-"""Item services: the item master's rules, whichever door (API, admin, import) calls them."""
+"""Item services: the item master's rules, whichever source (API, admin, import) calls them."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -238,7 +238,7 @@ def test_item_deactivate_keeps_its_stock_and_ledger(item, location):
     assert StockMovement.objects.filter(item=item).count() == 1
 
 
-def test_item_create_refuses_a_negative_level_from_any_door():
+def test_item_create_refuses_a_negative_level_from_any_source():
     with pytest.raises(ServiceError) as refused:
         item_create(sku="SKU-NEG", name="Negative", par_level=Decimal(-1))
 
@@ -246,7 +246,7 @@ def test_item_create_refuses_a_negative_level_from_any_door():
     assert not Item.objects.filter(sku="SKU-NEG").exists()
 
 
-def test_item_create_refuses_a_blank_name_from_any_door():
+def test_item_create_refuses_a_blank_name_from_any_source():
     with pytest.raises(ServiceError) as refused:
         item_create(sku="SKU-BLANK", name="   ")
 

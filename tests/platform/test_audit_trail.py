@@ -1,7 +1,7 @@
-"""The audit trail: one entry per change of an item, a location or a user, through every door.
+"""The audit trail: one entry per change of an item, a location or a user, through every source.
 
 API, admin, CSV import (API, admin and command) and commands each leave an entry with who, the
-field deltas, the request id and the door; a refused or dry-run change leaves none.
+field deltas, the request id and the source; a refused or dry-run change leaves none.
 """
 
 import getpass
@@ -40,7 +40,7 @@ def last_entry_for(obj) -> LogEntry:
     return entries_for(obj)[-1]
 
 
-def test_api_item_change_records_who_the_delta_the_request_id_and_the_door(staff_client):
+def test_api_item_change_records_who_the_delta_the_request_id_and_the_source(staff_client):
     item = ItemFactory(sku="SKU-1", name="Flour", par_level=Decimal("2"))
 
     response = staff_client.patch(
@@ -111,7 +111,9 @@ def test_denied_api_change_records_nothing(viewer_client):
     assert item.name == "Rice"
 
 
-def test_admin_item_change_records_the_signed_in_user_and_the_admin_door(admin_client, admin_user):
+def test_admin_item_change_records_the_signed_in_user_and_the_admin_source(
+    admin_client, admin_user
+):
     item = ItemFactory(sku="SKU-6", name="Cumin", category="Spices")
     data = changeform_data(admin_client.get(reverse("admin:items_item_change", args=[item.pk])))
     data["name"] = "Ground cumin"
@@ -270,7 +272,7 @@ def test_changes_outside_any_request_or_command_are_marked_system(db):
     assert last_entry_for(item).additional_data == {"via": "system"}
 
 
-def test_admin_history_page_shows_changes_from_every_door(admin_client, staff_client):
+def test_admin_history_page_shows_changes_from_every_source(admin_client, staff_client):
     item = ItemFactory(sku="SKU-40", name="Basil")
     staff_client.patch("/api/items/SKU-40", {"name": "Thai basil"}, format="json")
 

@@ -1,1 +1,1 @@
-"""`manage.py` commands of the forecasting app: thin doors into its services."""
+"""`manage.py` commands of the forecasting app: thin entry points into its services."""

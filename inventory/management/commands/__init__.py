@@ -1,1 +1,1 @@
-"""`manage.py` commands of the inventory app: thin doors into its services."""
+"""`manage.py` commands of the inventory app: thin entry points into its services."""

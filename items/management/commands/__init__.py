@@ -1,1 +1,1 @@
-"""`manage.py` commands of the items app: thin doors into its services."""
+"""`manage.py` commands of the items app: thin entry points into its services."""

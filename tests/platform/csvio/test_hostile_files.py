@@ -1,5 +1,5 @@
 """Files shaped to make a CSV reader slow: one endless line, a header of 100,000 columns, a cell
-of a megabyte. Every door (API, admin, commands) refuses them naming the line, writes nothing,
+of a megabyte. Every source (API, admin, commands) refuses them naming the line, writes nothing,
 and stops reading soon after the cap (CSV_MAX_LINE_BYTES, CSV_MAX_COLUMNS)."""
 
 import io
@@ -136,7 +136,7 @@ def test_the_column_cap_is_a_setting(api_client, world, settings):
     assert response.json()["data"]["updated"] == 1
 
 
-# --- the service every door calls -----------------------------------------------------------
+# --- the service every source calls -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
