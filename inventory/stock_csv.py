@@ -7,16 +7,17 @@ what is on record changes nothing and writes nothing, so importing a file twice 
 (v20 appended a duplicate stock row per import and accepted unknown SKUs.) A location code not
 seen before is created with the batch, as v20 stored any code (`IMPORT_CREATE_LOCATIONS`).
 
-The writes are set-based (see `inventory_project.csvio.bulk`), but keep the rules of
+The writes are set-based (see `inventory_project.csvio.bulk`), but keep the ways of
 `inventory.services`: records that change are locked in primary-key order and deltas are taken
-against the locked rows, a record created by someone else meanwhile is read again under lock
-instead of overwritten, and an inactive location may be emptied, never filled.
+against the locked rows, and a record created by someone else meanwhile is read again under lock
+instead of overwritten. What a count may do (its quantity, a negative count, an inactive
+location) is decided by the same functions as there, in `inventory.rules`.
 """
 
 import itertools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
+from inventory.rules import enters_inactive_location, negative_count_refused, quantity_refusal
 from inventory.services import (
     LOCATION_CREATE_PERMISSION,
     locations_create_missing,
@@ -46,14 +48,13 @@ from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
     check_length,
-    parse_decimal,
     parse_iso_date,
     parse_iso_datetime,
 )
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
 from inventory_project.service_errors import ServiceError
-from items.models import MAX_QUANTITY, QUANTITY_PLACES, SKU_MAX_LENGTH, Item
+from items.models import SKU_MAX_LENGTH, Item
 
 STOCK_CSV_COLUMNS = ("sku", "location", "quantity", "lot", "expires_at", "last_counted_at")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -197,19 +198,19 @@ class StockCountImporter(CsvImporter):
             counted = parse_iso_datetime(counted_at, field="last_counted_at")
             if counted > self._latest_count:
                 raise RowInvalid("last_counted_at", "last_counted_at is in the future.")
+        try:
+            counted_quantity = Decimal(quantity)
+        except InvalidOperation:
+            raise RowInvalid("quantity", f"quantity must be a number, not {quantity!r}.") from None
+        # A negative quantity is refused later (`negative_count_refused`), against the record.
+        refusal = quantity_refusal(counted_quantity, field="quantity")
+        if refusal is not None:
+            raise RowInvalid("quantity", refusal.message)
         return StockCountRow(
             sku,
             location,
             lot,
-            # Negative only as the stock already stands (an export of stock issued below zero
-            # re-imports unchanged); as a new count it is refused in `_compare`.
-            parse_decimal(
-                quantity,
-                field="quantity",
-                places=QUANTITY_PLACES,
-                max_value=MAX_QUANTITY,
-                allow_negative=True,
-            ),
+            counted_quantity,
             parse_iso_date(expires_at, field="expires_at") if expires_at else None,
             counted,
         )
@@ -248,7 +249,9 @@ class StockCountImporter(CsvImporter):
         Only those a row would put stock in (a known SKU, a count that is not negative). A code
         no new location may have makes its rows errors; the other rows are returned.
         """
-        unknown = self._resolver.unknown_locations([r for r in rows if r.values.quantity >= 0])
+        unknown = self._resolver.unknown_locations(
+            [r for r in rows if not negative_count_refused(r.values.quantity)]
+        )
         if not unknown:
             return rows
         invalid: dict[str, RowInvalid] = {}
@@ -311,9 +314,10 @@ class StockCountImporter(CsvImporter):
             self._changed_share = (result.updated + len(missing)) / len(known)
         insertable = []
         for row, key, location_active in missing:
-            if row.values.quantity < 0:
+            # A new record holds nothing yet: the count is its whole delta.
+            if negative_count_refused(row.values.quantity):
                 result.errors.append((row, _NEGATIVE_COUNT))
-            elif row.values.quantity > 0 and not location_active:
+            elif enters_inactive_location(row.values.quantity, location_active):
                 result.errors.append((row, _inactive(row.values.location)))
             else:
                 insertable.append((row, key))
@@ -376,10 +380,10 @@ class StockCountImporter(CsvImporter):
         row, key, location_active = entry
         values: StockCountRow = row.values
         delta = values.quantity - record.quantity
-        if delta and values.quantity < 0:
+        if negative_count_refused(values.quantity, record.quantity):
             result.errors.append((row, _NEGATIVE_COUNT))
             return
-        if delta > 0 and not location_active:
+        if enters_inactive_location(delta, location_active):
             result.errors.append((row, _inactive(values.location)))
             return
         expires_at = record.expires_at if values.expires_at is None else values.expires_at
