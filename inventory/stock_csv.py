@@ -11,7 +11,8 @@ The writes are set-based (see `inventory_project.csvio.bulk`), but keep the ways
 `inventory.services`: records that change are locked in primary-key order and deltas are taken
 against the locked rows, and a record created by someone else meanwhile is read again under lock
 instead of overwritten. What a count may do (its quantity, a negative count, an inactive
-location) is decided by the same functions as there, in `inventory.rules`.
+location) is decided by the same functions as there, in `inventory.rules`; ledger rows are
+`LedgerRow`s, whose fields are the columns they are written to.
 """
 
 import itertools
@@ -58,20 +59,28 @@ from items.models import SKU_MAX_LENGTH, Item
 
 STOCK_CSV_COLUMNS = ("sku", "location", "quantity", "lot", "expires_at", "last_counted_at")
 CLOCK_SKEW = timedelta(minutes=5)
-_MOVEMENT_COLUMNS = [
-    "stock_record",
-    "item",
-    "location",
-    "lot",
-    "kind",
-    "quantity_delta",
-    "quantity_after",
-    "created_at",
-    "created_by",
-    "reason",
-    "request_id",
-    "source",
-]
+_COUNT_KIND = MovementKind.COUNT.value
+
+
+class LedgerRow(NamedTuple):
+    """A `StockMovement` as set-based writes append it: its fields name the columns it fills.
+
+    The id is the database's; a count is never part of a transfer (`transfer_id`) and never puts
+    back an issue (`reverses`), so those columns are left empty.
+    """
+
+    stock_record_id: int
+    item_id: int
+    location_id: int
+    lot: str
+    kind: str
+    quantity_delta: Decimal
+    quantity_after: Decimal
+    created_at: datetime
+    created_by_id: int | None
+    reason: str
+    request_id: str
+    source: str
 
 
 class StockCountRow(NamedTuple):
@@ -167,6 +176,8 @@ class StockCountImporter(CsvImporter):
         self.source = source
         self.reason = reason
         self.request_id = get_request_id()
+        # What each ledger row stores for the door, worked out once instead of once a row.
+        self._source_value = source.value if hasattr(source, "value") else source
         self._resolver = ItemLocationResolver()
         # A dry run creates no location: its new codes get negative stand-in ids, one counter for
         # the whole file so that codes first seen in different batches never share one.
@@ -294,7 +305,7 @@ class StockCountImporter(CsvImporter):
         # When the last batch mostly changed, this one is read under lock at once.
         lock_first = write and self._changed_share > 0.5
         existing = self._existing({key for _row, key, _active in known}, lock=lock_first)
-        movements: list[tuple] = []
+        movements: list[LedgerRow] = []
         updates: list[tuple] = []
         missing: list[tuple[CsvRow, tuple, bool]] = []
         changing: list[tuple[CsvRow, tuple, bool]] = []
@@ -372,7 +383,7 @@ class StockCountImporter(CsvImporter):
         bulk.update_rows(
             StockRecord, ["quantity", "expires_at", "last_counted_at", "updated_at"], updates
         )
-        bulk.insert_rows(StockMovement, _MOVEMENT_COLUMNS, movements)
+        bulk.insert_rows(StockMovement, LedgerRow._fields, movements)
         return result
 
     def _compare(self, entry, record: _Record, now, result, updates, movements) -> None:
@@ -400,21 +411,21 @@ class StockCountImporter(CsvImporter):
         if delta:
             movements.append(self._movement(record.pk, key, delta, values.quantity, now))
 
-    def _movement(self, record_id: int, key: tuple, delta, after, now) -> tuple:
+    def _movement(self, record_id: int, key: tuple, delta, after, now) -> LedgerRow:
         item_id, location_id, lot = key
-        return (
-            record_id,
-            item_id,
-            location_id,
-            lot,
-            MovementKind.COUNT.value,
-            delta,
-            after,
-            now,
-            self.performed_by_id,
-            self.reason,
-            self.request_id,
-            self.source.value if hasattr(self.source, "value") else self.source,
+        return LedgerRow(
+            stock_record_id=record_id,
+            item_id=item_id,
+            location_id=location_id,
+            lot=lot,
+            kind=_COUNT_KIND,
+            quantity_delta=delta,
+            quantity_after=after,
+            created_at=now,
+            created_by_id=self.performed_by_id,
+            reason=self.reason,
+            request_id=self.request_id,
+            source=self._source_value,
         )
 
     def finish(self) -> None:
