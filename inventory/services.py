@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory import rules
 from inventory.cached_responses import STOCK_GROUP
 from inventory.error_codes import StockErrorCode
 from inventory.locks import lock_stock_records
@@ -38,7 +39,7 @@ from inventory_project.csvio import bulk
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
 from inventory_project.service_errors import ConflictError, ServiceError
-from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item
+from items.models import Item
 
 REASON_MAX_LENGTH = 500
 
@@ -61,23 +62,9 @@ def _as_quantity(value, *, field: str) -> Decimal:
         raise ServiceError(
             f"{field} must be a number.", code=StockErrorCode.INVALID_QUANTITY, field=field
         ) from None
-    if not quantity.is_finite():
-        raise ServiceError(
-            f"{field} must be a finite number.", code=StockErrorCode.INVALID_QUANTITY, field=field
-        )
-    # Range first: quantize() itself fails on numbers beyond the decimal context's precision.
-    if abs(quantity) > MAX_QUANTITY:
-        raise ServiceError(
-            f"{field} is out of range (at most {MAX_QUANTITY}).",
-            code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
-            field=field,
-        )
-    if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
-        raise ServiceError(
-            f"{field} may have at most {QUANTITY_PLACES} decimal places.",
-            code=StockErrorCode.INVALID_QUANTITY,
-            field=field,
-        )
+    refusal = rules.quantity_refusal(quantity, field=field)
+    if refusal is not None:
+        raise ServiceError(refusal.message, code=refusal.code, field=field)
     return quantity
 
 
@@ -147,22 +134,21 @@ def _apply_change(
 ) -> StockMovement:
     """Change a locked record by `delta` and append its ledger row, in the caller's transaction."""
     new_quantity = record.quantity + delta
-    if delta > 0 and not record.location.active:
-        # A retired location may be emptied, never filled.
+    if rules.enters_inactive_location(delta, record.location.active):
         field = "to_location" if transfer_id else "location"
         raise ServiceError(
             f"{field}: {record.location.code} is inactive; stock can leave it but not enter it.",
             code=StockErrorCode.LOCATION_INACTIVE,
             field=field,
         )
-    if new_quantity < 0 and not allow_negative:
+    if rules.goes_below_zero(new_quantity, allow_negative):
         raise ServiceError(
             _insufficient_stock_message(record, requested=-delta, kind=kind),
             code=StockErrorCode.INSUFFICIENT_STOCK,
             field="quantity",
             status_code=409,
         )
-    if abs(new_quantity) > MAX_QUANTITY:
+    if rules.out_of_range(new_quantity):
         raise ServiceError(
             f"The resulting quantity {format_quantity(new_quantity)} is out of range.",
             code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
@@ -336,7 +322,7 @@ def stock_count(
     and moves `last_counted_at`.
     """
     counted_quantity = _as_quantity(counted_quantity, field="counted_quantity")
-    if counted_quantity < 0:
+    if rules.negative_count_refused(counted_quantity):
         raise ServiceError(
             "counted_quantity cannot be negative.",
             code=StockErrorCode.INVALID_QUANTITY,

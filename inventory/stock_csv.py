@@ -7,16 +7,18 @@ what is on record changes nothing and writes nothing, so importing a file twice 
 A row naming an unknown SKU is an error. A location code not seen before is created with the
 batch where allowed (see `import_stock_counts_csv`).
 
-The writes are set-based (see `inventory_project.csvio.bulk`), but keep the rules of
+The writes are set-based (see `inventory_project.csvio.bulk`), but keep the ways of
 `inventory.services`: records that change are locked in primary-key order and deltas are taken
-against the locked rows, a record created by someone else meanwhile is read again under lock
-instead of overwritten, and an inactive location may be emptied, never filled.
+against the locked rows, and a record created by someone else meanwhile is read again under lock
+instead of overwritten. What a count may do (its quantity, a negative count, an inactive
+location) is decided by the same functions as there, in `inventory.rules`; ledger rows are
+`LedgerRow`s, whose fields are the columns they are written to.
 """
 
 import itertools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -34,6 +36,7 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
+from inventory.rules import enters_inactive_location, negative_count_refused, quantity_refusal
 from inventory.services import (
     LOCATION_CREATE_PERMISSION,
     locations_create_missing,
@@ -46,31 +49,38 @@ from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
     check_length,
-    parse_decimal,
     parse_iso_date,
     parse_iso_datetime,
 )
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
 from inventory_project.service_errors import ServiceError
-from items.models import MAX_QUANTITY, QUANTITY_PLACES, SKU_MAX_LENGTH, Item
+from items.models import SKU_MAX_LENGTH, Item
 
 STOCK_CSV_COLUMNS = ("sku", "location", "quantity", "lot", "expires_at", "last_counted_at")
 CLOCK_SKEW = timedelta(minutes=5)
-_MOVEMENT_COLUMNS = [
-    "stock_record",
-    "item",
-    "location",
-    "lot",
-    "kind",
-    "quantity_delta",
-    "quantity_after",
-    "created_at",
-    "created_by",
-    "reason",
-    "request_id",
-    "source",
-]
+_COUNT_KIND = MovementKind.COUNT.value
+
+
+class LedgerRow(NamedTuple):
+    """A `StockMovement` as set-based writes append it: its fields name the columns it fills.
+
+    The id is the database's; a count is never part of a transfer (`transfer_id`) and never puts
+    back an issue (`reverses`), so those columns are left empty.
+    """
+
+    stock_record_id: int
+    item_id: int
+    location_id: int
+    lot: str
+    kind: str
+    quantity_delta: Decimal
+    quantity_after: Decimal
+    created_at: datetime
+    created_by_id: int | None
+    reason: str
+    request_id: str
+    source: str
 
 
 class StockCountRow(NamedTuple):
@@ -166,6 +176,8 @@ class StockCountImporter(CsvImporter):
         self.source = source
         self.reason = reason
         self.request_id = get_request_id()
+        # What each ledger row stores for the door, worked out once instead of once a row.
+        self._source_value = source.value if hasattr(source, "value") else source
         self._resolver = ItemLocationResolver()
         # A dry run creates no location: its new codes get negative stand-in ids, one counter for
         # the whole file so that codes first seen in different batches never share one.
@@ -197,19 +209,19 @@ class StockCountImporter(CsvImporter):
             counted = parse_iso_datetime(counted_at, field="last_counted_at")
             if counted > self._latest_count:
                 raise RowInvalid("last_counted_at", "last_counted_at is in the future.")
+        try:
+            counted_quantity = Decimal(quantity)
+        except InvalidOperation:
+            raise RowInvalid("quantity", f"quantity must be a number, not {quantity!r}.") from None
+        # A negative quantity is refused later (`negative_count_refused`), against the record.
+        refusal = quantity_refusal(counted_quantity, field="quantity")
+        if refusal is not None:
+            raise RowInvalid("quantity", refusal.message)
         return StockCountRow(
             sku,
             location,
             lot,
-            # Negative only as the stock already stands (an export of stock issued below zero
-            # re-imports unchanged); as a new count it is refused in `_compare`.
-            parse_decimal(
-                quantity,
-                field="quantity",
-                places=QUANTITY_PLACES,
-                max_value=MAX_QUANTITY,
-                allow_negative=True,
-            ),
+            counted_quantity,
             parse_iso_date(expires_at, field="expires_at") if expires_at else None,
             counted,
         )
@@ -248,7 +260,9 @@ class StockCountImporter(CsvImporter):
         Only those a row would put stock in (a known SKU, a count that is not negative). A code
         no new location may have makes its rows errors; the other rows are returned.
         """
-        unknown = self._resolver.unknown_locations([r for r in rows if r.values.quantity >= 0])
+        unknown = self._resolver.unknown_locations(
+            [r for r in rows if not negative_count_refused(r.values.quantity)]
+        )
         if not unknown:
             return rows
         invalid: dict[str, RowInvalid] = {}
@@ -291,7 +305,7 @@ class StockCountImporter(CsvImporter):
         # When the last batch mostly changed, this one is read under lock at once.
         lock_first = write and self._changed_share > 0.5
         existing = self._existing({key for _row, key, _active in known}, lock=lock_first)
-        movements: list[tuple] = []
+        movements: list[LedgerRow] = []
         updates: list[tuple] = []
         missing: list[tuple[CsvRow, tuple, bool]] = []
         changing: list[tuple[CsvRow, tuple, bool]] = []
@@ -311,9 +325,10 @@ class StockCountImporter(CsvImporter):
             self._changed_share = (result.updated + len(missing)) / len(known)
         insertable = []
         for row, key, location_active in missing:
-            if row.values.quantity < 0:
+            # A new record holds nothing yet: the count is its whole delta.
+            if negative_count_refused(row.values.quantity):
                 result.errors.append((row, _NEGATIVE_COUNT))
-            elif row.values.quantity > 0 and not location_active:
+            elif enters_inactive_location(row.values.quantity, location_active):
                 result.errors.append((row, _inactive(row.values.location)))
             else:
                 insertable.append((row, key))
@@ -368,7 +383,7 @@ class StockCountImporter(CsvImporter):
         bulk.update_rows(
             StockRecord, ["quantity", "expires_at", "last_counted_at", "updated_at"], updates
         )
-        bulk.insert_rows(StockMovement, _MOVEMENT_COLUMNS, movements)
+        bulk.insert_rows(StockMovement, LedgerRow._fields, movements)
         return result
 
     def _compare(self, entry, record: _Record, now, result, updates, movements) -> None:
@@ -376,10 +391,10 @@ class StockCountImporter(CsvImporter):
         row, key, location_active = entry
         values: StockCountRow = row.values
         delta = values.quantity - record.quantity
-        if delta and values.quantity < 0:
+        if negative_count_refused(values.quantity, record.quantity):
             result.errors.append((row, _NEGATIVE_COUNT))
             return
-        if delta > 0 and not location_active:
+        if enters_inactive_location(delta, location_active):
             result.errors.append((row, _inactive(values.location)))
             return
         expires_at = record.expires_at if values.expires_at is None else values.expires_at
@@ -396,21 +411,21 @@ class StockCountImporter(CsvImporter):
         if delta:
             movements.append(self._movement(record.pk, key, delta, values.quantity, now))
 
-    def _movement(self, record_id: int, key: tuple, delta, after, now) -> tuple:
+    def _movement(self, record_id: int, key: tuple, delta, after, now) -> LedgerRow:
         item_id, location_id, lot = key
-        return (
-            record_id,
-            item_id,
-            location_id,
-            lot,
-            MovementKind.COUNT.value,
-            delta,
-            after,
-            now,
-            self.performed_by_id,
-            self.reason,
-            self.request_id,
-            self.source.value if hasattr(self.source, "value") else self.source,
+        return LedgerRow(
+            stock_record_id=record_id,
+            item_id=item_id,
+            location_id=location_id,
+            lot=lot,
+            kind=_COUNT_KIND,
+            quantity_delta=delta,
+            quantity_after=after,
+            created_at=now,
+            created_by_id=self.performed_by_id,
+            reason=self.reason,
+            request_id=self.request_id,
+            source=self._source_value,
         )
 
     def finish(self) -> None:

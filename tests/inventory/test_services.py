@@ -17,6 +17,7 @@ from inventory.models import (
 )
 from inventory_project.http.request_context import reset_request_id, set_request_id
 from inventory_project.service_errors import ServiceError
+from items.models import MAX_QUANTITY
 from tests.factories import ItemFactory, LocationFactory
 from tests.helpers import assert_ledger_balances
 
@@ -514,7 +515,7 @@ def test_transfer_into_a_full_destination_is_refused_and_writes_neither_leg(
     item, location, other_location
 ):
     services.stock_receive(item=item, location=location, quantity=Decimal(5))
-    services.stock_receive(item=item, location=other_location, quantity=services.MAX_QUANTITY)
+    services.stock_receive(item=item, location=other_location, quantity=MAX_QUANTITY)
     before = _snapshot()
 
     with pytest.raises(ServiceError) as refused:
@@ -619,7 +620,7 @@ def test_a_quantity_that_is_not_positive_is_refused_and_changes_nothing(stocked,
 
 
 def test_the_largest_storable_quantity_is_accepted(item, location):
-    services.stock_receive(item=item, location=location, quantity=services.MAX_QUANTITY)
+    services.stock_receive(item=item, location=location, quantity=MAX_QUANTITY)
 
     assert StockRecord.objects.get().quantity == Decimal("99999999999.999")
 
@@ -628,7 +629,7 @@ def test_a_receipt_that_would_overflow_the_stored_quantity_is_refused(stocked):
     before = _snapshot()
 
     with pytest.raises(ServiceError) as refused:
-        _receive(stocked, services.MAX_QUANTITY)
+        _receive(stocked, MAX_QUANTITY)
 
     assert refused.value.code == StockErrorCode.QUANTITY_OUT_OF_RANGE
     assert _snapshot() == before
