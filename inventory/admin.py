@@ -265,7 +265,7 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
     csv_import_permission = MOVE_STOCK_PERMISSION
 
     def csv_import_arguments(self, request) -> dict:
-        return {"performed_by": request.user, "door": MovementSource.ADMIN}
+        return {"performed_by": request.user, "source": MovementSource.ADMIN}
 
     def _may_move_stock(self, request) -> bool:
         return request.user.has_perm(MOVE_STOCK_PERMISSION)

@@ -176,7 +176,7 @@ class StockCountImporter(CsvImporter):
         self.source = source
         self.reason = reason
         self.request_id = get_request_id()
-        # What each ledger row stores for the door, worked out once instead of once a row.
+        # What each ledger row stores for the source, worked out once instead of once a row.
         self._source_value = source.value if hasattr(source, "value") else source
         self._resolver = ItemLocationResolver()
         # A dry run creates no location: its new codes get negative stand-in ids, one counter for
@@ -466,7 +466,7 @@ def import_stock_counts_csv(
     *,
     csv_file,
     performed_by=None,
-    door: MovementSource = MovementSource.IMPORT,
+    source: MovementSource = MovementSource.IMPORT,
     dry_run: bool = False,
     atomic: bool = False,
     **options,
@@ -481,6 +481,6 @@ def import_stock_counts_csv(
         performed_by is None or role_allows(performed_by, LOCATION_CREATE_PERMISSION)
     )
     importer = StockCountImporter(
-        performed_by=performed_by, source=door, create_locations=create_locations
+        performed_by=performed_by, source=source, create_locations=create_locations
     )
     return import_csv(importer, csv_file, dry_run=dry_run, atomic=atomic, **options)

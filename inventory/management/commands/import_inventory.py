@@ -18,5 +18,5 @@ class Command(CsvImportCommand):
 
     def run_import(self, csv_file, *, user, **options):
         return import_stock_counts_csv(
-            csv_file=csv_file, performed_by=user, door=MovementSource.COMMAND, **options
+            csv_file=csv_file, performed_by=user, source=MovementSource.COMMAND, **options
         )
