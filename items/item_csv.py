@@ -21,12 +21,12 @@ from inventory_project.csvio.export import csv_lines
 from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
-    check_length,
     parse_bool,
     parse_decimal,
 )
 from inventory_project.http import response_cache as cache
 from inventory_project.service_errors import ServiceError
+from inventory_project.text_length import check_length
 from items.cached_responses import ITEMS_GROUP
 from items.models import MAX_QUANTITY, QUANTITY_PLACES, Item, item_label
 from items.services import (
@@ -69,6 +69,7 @@ class ItemImporter(CsvImporter):
         self.may_change_active = may_change_active
 
     def clean_row(self, raw: dict[str, str]) -> ItemRow:
+        # A ServiceError of check_length refuses the row (see CsvImporter.clean_row).
         try:
             sku = normalize_sku(raw["sku"])
         except ServiceError as exc:
