@@ -20,7 +20,7 @@ from tests.factories import ItemFactory
 from tests.helpers import assert_ledger_balances, postgres_only
 from tests.platform.csvio.support import STOCK_IMPORT, db_state, post_csv
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 class Crash(Exception):
