@@ -11,9 +11,10 @@ from datetime import date
 from forecasting.error_codes import ForecastErrorCode
 from forecasting.models import Promotion
 from inventory_project.service_errors import ServiceError
+from inventory_project.text_length import check_length, max_length
 from items.models import Item
 
-NOTE_MAX_LENGTH = Promotion._meta.get_field("note").max_length
+NOTE_MAX_LENGTH = max_length(Promotion, "note")
 
 
 def _validate(*, first_day: date, last_day: date, note: str) -> None:
@@ -23,12 +24,9 @@ def _validate(*, first_day: date, last_day: date, note: str) -> None:
             code=ForecastErrorCode.INVALID_PROMOTION,
             field="last_day",
         )
-    if len(note) > NOTE_MAX_LENGTH:
-        raise ServiceError(
-            f"note is longer than {NOTE_MAX_LENGTH} characters.",
-            code=ForecastErrorCode.INVALID_PROMOTION,
-            field="note",
-        )
+    check_length(
+        note, field="note", limit=NOTE_MAX_LENGTH, code=ForecastErrorCode.INVALID_PROMOTION
+    )
 
 
 def promotion_create(*, item: Item, first_day: date, last_day: date, note: str = "") -> Promotion:

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from forecasting.models import DEMAND_CLASS_CHOICES, ForecastRun
+from forecasting.promotions import NOTE_MAX_LENGTH
 from inventory.serializers import sku_field
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES
 
@@ -160,4 +161,6 @@ class PromotionCreateSerializer(serializers.Serializer):
     sku = sku_field()
     first_day = serializers.DateField()
     last_day = serializers.DateField(help_text="Included; not before first_day.")
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )

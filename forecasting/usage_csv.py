@@ -19,10 +19,10 @@ from inventory_project.csvio.engine import BatchResult, CsvImporter, ImportRepor
 from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
-    check_length,
     parse_decimal,
     parse_iso_date,
 )
+from inventory_project.text_length import check_length
 from items.models import MAX_QUANTITY, QUANTITY_PLACES, SKU_MAX_LENGTH
 
 USAGE_CSV_COLUMNS = ("date", "sku", "quantity", "location")

@@ -14,6 +14,7 @@ from inventory.models import (
 )
 from inventory.services import REASON_MAX_LENGTH
 from inventory_project.api.fields import NaturalKeyField
+from inventory_project.text_length import max_length
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
 
@@ -126,7 +127,9 @@ class TransferResultSerializer(serializers.Serializer):
 
 class LocationCreateSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=LOCATION_CODE_MAX_LENGTH)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        max_length=max_length(Location, "name"), required=False, allow_blank=True, default=""
+    )
     active = serializers.BooleanField(default=True)
 
 

@@ -39,9 +39,10 @@ from inventory_project.csvio import bulk
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
 from inventory_project.service_errors import ConflictError, ServiceError
+from inventory_project.text_length import check_length, max_length
 from items.models import Item
 
-REASON_MAX_LENGTH = 500
+REASON_MAX_LENGTH = max_length(StockMovement, "reason")
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,7 @@ def _positive_quantity(value, *, field: str = "quantity") -> Decimal:
 
 def _clean_lot(lot: str | None) -> str:
     lot = (lot or "").strip()
-    if len(lot) > LOT_MAX_LENGTH:
-        raise ServiceError(
-            f"lot is longer than {LOT_MAX_LENGTH} characters.",
-            code=StockErrorCode.INVALID_LOT,
-            field="lot",
-        )
-    return lot
+    return check_length(lot, field="lot", limit=LOT_MAX_LENGTH, code=StockErrorCode.INVALID_LOT)
 
 
 def _clean_reason(reason: str | None, *, required: bool = False) -> str:
@@ -96,13 +91,9 @@ def _clean_reason(reason: str | None, *, required: bool = False) -> str:
             code=StockErrorCode.REASON_REQUIRED,
             field="reason",
         )
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ServiceError(
-            f"reason is longer than {REASON_MAX_LENGTH} characters.",
-            code=StockErrorCode.REASON_REQUIRED,
-            field="reason",
-        )
-    return reason
+    return check_length(
+        reason, field="reason", limit=REASON_MAX_LENGTH, code=StockErrorCode.REASON_REQUIRED
+    )
 
 
 # --- the core: lock, change, write the ledger row -------------------------------------------
@@ -595,13 +586,12 @@ def location_update(
     location = Location.objects.select_for_update().get(pk=location.pk)
     changed = []
     if name is not None and name.strip() != location.name:
-        if len(name.strip()) > 200:
-            raise ServiceError(
-                "name is longer than 200 characters.",
-                code=StockErrorCode.INVALID_LOCATION,
-                field="name",
-            )
-        location.name = name.strip()
+        location.name = check_length(
+            name.strip(),
+            field="name",
+            limit=max_length(Location, "name"),
+            code=StockErrorCode.INVALID_LOCATION,
+        )
         changed.append("name")
     if active is not None and active != location.active:
         location.active = active

@@ -48,13 +48,13 @@ from inventory_project.csvio.export import csv_lines
 from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
-    check_length,
     parse_iso_date,
     parse_iso_datetime,
 )
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
 from inventory_project.service_errors import ServiceError
+from inventory_project.text_length import check_length
 from items.models import SKU_MAX_LENGTH, Item
 
 STOCK_CSV_COLUMNS = ("sku", "location", "quantity", "lot", "expires_at", "last_counted_at")

@@ -23,9 +23,18 @@ from inventory_project.admin_helpers import (
 from inventory_project.csvio.admin import CsvImportAdminMixin
 from inventory_project.service_errors import ServiceError
 from items import services
-from items.item_csv import ITEM_CSV_COLUMNS, import_items_csv
+from items.fields import (
+    CSV_COLUMNS,
+    EDITABLE_FIELDS,
+    IDENTITY_FIELD,
+    QUANTITY_FIELDS,
+    STAMPED_ON_CREATE,
+)
+from items.item_csv import import_items_csv
 from items.models import Item
 from items.services import ACTIVATE_PERMISSION
+
+_NOT_QUANTITIES = tuple(name for name in EDITABLE_FIELDS if name not in QUANTITY_FIELDS)
 
 
 class ItemAdminForm(forms.ModelForm):
@@ -33,7 +42,7 @@ class ItemAdminForm(forms.ModelForm):
 
     class Meta:
         model = Item
-        fields = ("sku", *services.ITEM_EDITABLE_FIELDS)
+        fields = CSV_COLUMNS
 
     def clean_sku(self):
         try:
@@ -62,7 +71,7 @@ class ItemAdmin(
 ):
     form = ItemAdminForm
     csv_import_service = import_items_csv
-    csv_import_header = ",".join(ITEM_CSV_COLUMNS)
+    csv_import_header = ",".join(CSV_COLUMNS)
     csv_import_help = (
         "Only sku is required; a new item also needs a name. A row updates the item with its "
         "SKU or creates it; blank cells and missing columns keep the item's values."
@@ -83,10 +92,11 @@ class ItemAdmin(
     ordering = ("name", "id")
     list_per_page = 100
     show_full_result_count = False
+    # Every field of the model: the quantities together, the stamps last (shown once saved).
     fieldsets = (
-        (None, {"fields": ("sku", "name", "category", "uom", "active")}),
-        ("Levels", {"fields": ("reorder_min", "reorder_max", "par_level")}),
-        ("History", {"fields": ("created_at", "updated_at")}),
+        (None, {"fields": (IDENTITY_FIELD, *_NOT_QUANTITIES)}),
+        ("Levels", {"fields": QUANTITY_FIELDS}),
+        ("History", {"fields": STAMPED_ON_CREATE}),
     )
     actions = ("deactivate_selected",)
 
@@ -96,9 +106,9 @@ class ItemAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return ("created_at", "updated_at")
+            return STAMPED_ON_CREATE
         # The SKU is the item's identity (the API and the ledger address items by it).
-        readonly = ("sku", "created_at", "updated_at")
+        readonly = (IDENTITY_FIELD, *STAMPED_ON_CREATE)
         # (De)activating is the soft delete: admins only, as the API's DELETE.
         if not request.user.has_perm(ACTIVATE_PERMISSION):
             readonly += ("active",)
@@ -122,14 +132,14 @@ class ItemAdmin(
             data = {
                 name: form.cleaned_data[name]
                 for name in form.changed_data
-                if name in services.ITEM_EDITABLE_FIELDS
+                if name in EDITABLE_FIELDS
             }
             saved = services.item_update(item=obj, data=data)
         else:
             saved = services.item_create(
                 **{
                     name: form.cleaned_data[name]
-                    for name in ("sku", "name", *services.ITEM_EDITABLE_FIELDS)
+                    for name in CSV_COLUMNS
                     if name in form.cleaned_data
                 }
             )

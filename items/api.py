@@ -13,6 +13,7 @@ from inventory_project.csvio.api import CsvImportApi, import_schema
 from inventory_project.csvio.export import csv_download
 from items import selectors, services
 from items.cached_responses import ITEM_LIST_ACTIVE, ITEM_LIST_ALL, item_detail
+from items.fields import CSV_COLUMNS
 from items.filters import ItemFilter
 from items.item_csv import export_item_lines, import_items_csv
 from items.selectors import ITEM_COLUMNS
@@ -22,6 +23,9 @@ from items.serializers import (
     ItemSerializer,
     ItemWriteSerializer,
 )
+
+# The header the docs of the import and the export show.
+ITEMS_CSV_HEADER = ",".join(CSV_COLUMNS)
 
 # `/api/items/import` and `/api/items/export` are routes of their own (and reserved, never
 # SKUs): the schema says so, or a client would read `PATCH /api/items/import` as an item's.
@@ -91,10 +95,10 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Export items as CSV",
-        description="Streams the items CSV (`sku,name,category,uom,reorder_min,reorder_max,"
-        "par_level,active`) with the list's filters and ordering. It re-imports unchanged "
-        "through `POST /api/items/import`; cells a spreadsheet would run as a formula "
-        "(starting with `=`, `+`, `-`, `@`) are prefixed with `'`, which the import removes.",
+        description=f"Streams the items CSV (`{ITEMS_CSV_HEADER}`) with the list's filters and "
+        "ordering. It re-imports unchanged through `POST /api/items/import`; cells a spreadsheet "
+        "would run as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with `'`, which "
+        "the import removes.",
         responses={(200, "text/csv"): OpenApiTypes.STR, **errors(400)},
     )
     def export(self, request):
@@ -142,11 +146,10 @@ class ItemViewSet(CachedListMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     post=import_schema(
         summary="Import items from CSV (upsert by SKU)",
-        description="Header `sku,name,category,uom,reorder_min,reorder_max,par_level,active`; "
-        "only `sku` is required (and `name` for a new item). A row updates the item with its "
-        "SKU or creates it; columns left out and blank cells keep their values, and the id "
-        "never changes. A new item may start inactive; changing an "
-        "existing item's `active` needs the admin role.",
+        description=f"Header `{ITEMS_CSV_HEADER}`; only `sku` is required (and `name` for a "
+        "new item). A row updates the item with its SKU or creates it; columns left out and "
+        "blank cells keep their values, and the id never changes. A new "
+        "item may start inactive; changing an existing item's `active` needs the admin role.",
     )
 )
 class ItemImportApi(CsvImportApi):

@@ -8,7 +8,9 @@ class ItemsConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory_project import audit
+        from items.fields import STAMPED_ON_CREATE
         from items.models import Item
 
-        # The timestamps change with every save; the trail's own timestamp says when.
-        audit.register(Item, exclude=["created_at", "updated_at"])
+        # The timestamps change with every save; the trail's own timestamp says when. The CSV
+        # import writes its entries with the same fields (`items.item_csv`).
+        audit.register(Item, exclude=STAMPED_ON_CREATE)

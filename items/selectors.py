@@ -5,21 +5,11 @@ from django.db.models import QuerySet
 from inventory_project.api.columns import Columns
 from inventory_project.service_errors import NotFoundError
 from items.error_codes import ItemErrorCode
+from items.fields import OUTPUT_FIELDS
 from items.models import Item
 
-ITEM_COLUMNS = Columns(
-    id="id",
-    sku="sku",
-    name="name",
-    category="category",
-    uom="uom",
-    reorder_min="reorder_min",
-    reorder_max="reorder_max",
-    par_level="par_level",
-    active="active",
-    created_at="created_at",
-    updated_at="updated_at",
-)
+# A row of the item routes: every column of the model, read straight from the database.
+ITEM_COLUMNS = Columns(**{name: name for name in OUTPUT_FIELDS})
 
 
 def item_queryset() -> QuerySet[Item]:

@@ -35,7 +35,7 @@ from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
 )
-from inventory_project.service_errors import ConflictError
+from inventory_project.service_errors import ConflictError, ServiceError
 
 # --- duplicates inside one file -------------------------------------------------------------
 
@@ -131,7 +131,11 @@ class CsvImporter:
     columns: list[str] = []
 
     def clean_row(self, raw: dict[str, str]) -> Any:
-        """The row's validated values, or `RowInvalid`. No database access here."""
+        """The row's validated values. No database access here.
+
+        `RowInvalid`, or a `ServiceError` of a rule the services share (a text's length, a
+        SKU's form), refuses the row with its message and field; the import goes on.
+        """
         raise NotImplementedError
 
     def row_key(self, values: Any) -> Any:
@@ -361,6 +365,9 @@ class _ParsedBatches:
                     row.values = clean_row(row.raw)
                 except RowInvalid as error:
                     batch.rejected.append((row, error))
+                    continue
+                except ServiceError as error:
+                    batch.rejected.append((row, RowInvalid(error.field, error.message)))
                     continue
                 batch.rows.append(row)
                 if len(batch.rows) >= self._batch_size:

@@ -142,12 +142,6 @@ def parse_bool(value: str, *, field: str) -> bool:
     raise RowInvalid(field, f"{field} must be true or false, not {value!r}.")
 
 
-def check_length(value: str, *, field: str, limit: int) -> str:
-    if len(value) > limit:
-        raise RowInvalid(field, f"{field} is longer than {limit} characters.")
-    return value
-
-
 # --- reading --------------------------------------------------------------------------------
 
 
