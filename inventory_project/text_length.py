@@ -1,6 +1,6 @@
 """The length of a text: its limit comes from the model's column, its check and sentence from here.
 
-Every door that takes a text (a service, a CSV importer) checks it with `check_length`, so a
+Every entry point that takes a text (a service, a CSV importer) checks it with `check_length`, so a
 text one character too long is refused in the same words everywhere: "<field> is longer than
 <limit> characters.". A CSV importer's `clean_row` may call it as it is: a `ServiceError` raised
 there refuses the row, not the file (`inventory_project.csvio.engine`).

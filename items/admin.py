@@ -1,4 +1,4 @@
-"""The item master in the Django admin: a thin door into `items.services`.
+"""The item master in the Django admin: a thin layer over `items.services`.
 
 Adding or changing an item calls `item_create` / `item_update`, the "Deactivate" action calls
 `item_deactivate`, exactly as the API does; items are never deleted (the ledger refers to them).

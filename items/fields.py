@@ -1,4 +1,4 @@
-"""The item master's field lists, read once from the model: every door takes them from here.
+"""The item master's field lists, read once from the model: every source takes them from here.
 
 `items.models.Item` declares the fields; their lengths, defaults and choices are the model
 fields' own (`Item._meta`). From it, this module answers which fields a caller may change, which
@@ -9,7 +9,7 @@ added to the model reaches all of them. The one thing the model cannot say is de
 which field is the item's identity.
 
 How to add a field: README, "Adding a field to Item"; `tests/items/test_adding_a_field.py`
-checks that every door has every field.
+checks that every source has every field.
 """
 
 from django.core.validators import MinValueValidator

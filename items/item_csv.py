@@ -111,7 +111,7 @@ class ItemImporter(CsvImporter):
         for name, places, largest, quantum, allow_negative, rule in _NUMBER_COLUMNS:
             text = cell(name, "")
             if text:
-                # At the column's scale, as every other door stores and audits it ("7.000").
+                # At the column's scale, as every other source stores and audits it ("7.000").
                 number = parse_decimal(
                     text,
                     field=name,

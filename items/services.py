@@ -114,7 +114,7 @@ def _non_negative_rule(field: models.Field) -> Callable[[Decimal], Decimal]:
 
 
 def field_rule(field: models.Field) -> Callable[[Any], Any] | None:
-    """How every door checks and stores a value of the item field `field`, from its model field.
+    """How every source checks and stores a value of the item field `field`, from its model field.
 
     Text: not blank if the field has no default, at most its `max_length` (counted before blanks
     are stripped), stripped, blank taking the default, one of its `choices` if it has any.

@@ -1,9 +1,9 @@
-"""Adding a field to `Item`: every door takes it from the model (README, "Adding a field to Item").
+"""Adding a field to `Item`: every caller takes it from the model (README, "Adding a field ...").
 
 Each test walks the fields of `items.models.Item` as Django reports them (`Item._meta`) and
-checks one door: the services, the CSV import and export, the API (rows, input, schema, docs),
-the admin and the audit trail. A field added to the model is therefore checked everywhere
-without touching this file, and a door that does not take it fails here, naming the file to
+checks one caller: the services, the CSV import and export, the API (rows, input, schema,
+docs), the admin and the audit trail. A field added to the model is therefore checked everywhere
+without touching this file, and a caller that does not take it fails here, naming the file to
 touch. Lengths, defaults and choices are checked against the model field itself.
 """
 
