@@ -2,8 +2,9 @@
 
 The single-row operations (`inventory.services`) and the set-based stock-count import
 (`inventory.stock_csv`) decide by these functions, so each rule is written once. Each caller
-words a refusal its own way (a `ServiceError` with a code for the API, a row error for the import), so
-most rules answer yes or no; `quantity_refusal`, which both callers word alike, answers the words.
+words a refusal its own way (a `ServiceError` with a code for the API, a row error for the
+import), so most rules answer yes or no; `quantity_refusal`, which both callers word alike,
+answers the words.
 """
 
 from decimal import Decimal
