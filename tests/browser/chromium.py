@@ -20,7 +20,7 @@ PAGE_LOAD_SECONDS = 60
 def missing_browser() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     if importlib.util.find_spec("selenium") is None:
-        return "selenium is not installed (pip install -r requirements.txt)"
+        return "selenium is not installed (make test installs it: requirements-dev.txt)"
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(path, os.X_OK):
             return f"no {path} (Debian package {package}): apt-get install chromium chromium-driver"
