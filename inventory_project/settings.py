@@ -196,6 +196,8 @@ MAX_HEALTH_FAILURES = env.int("MAX_HEALTH_FAILURES", default=6)  # the ops chang
 # Each entry runs management commands; the commands take their own locks and record their runs.
 # The daily line runs the maintenance, then the forecast (which reads what it leaves behind).
 # A job's command has the job's name; plain strings (`.value`), as django-crontab prints the lines.
+# django-crontab knows an installed line by a hash of its entry, function path included: the
+# path stays `inventory_project.cron` (tests/platform/test_cron_lines.py pins the hashes).
 CRON_DAILY = env.str("CRON_DAILY", default="5 2 * * *")
 CRON_RETRAIN = env.str("CRON_RETRAIN", default="0 4 * * 0")
 CRON_REPORT = env.str("CRON_REPORT", default="20 2 * * *")
@@ -203,7 +205,7 @@ CRON_WATCHDOG = env.str("CRON_WATCHDOG", default="*/5 * * * *")
 CRONJOBS = [
     (
         CRON_DAILY,
-        "inventory_project.jobs.cron.run_commands",
+        "inventory_project.cron.run_commands",
         [
             [JobName.MAINTENANCE.value, "--trigger", "cron"],
             [JobName.FORECAST.value, "--trigger", "cron", "--no-progress"],
@@ -211,17 +213,17 @@ CRONJOBS = [
     ),
     (
         CRON_RETRAIN,
-        "inventory_project.jobs.cron.run_command",
+        "inventory_project.cron.run_command",
         [JobName.RETRAIN.value, "--trigger", "cron", "--no-progress"],
     ),
     (
         CRON_REPORT,
-        "inventory_project.jobs.cron.run_command",
+        "inventory_project.cron.run_command",
         [JobName.SEND_FORECAST_REPORT.value, "--trigger", "cron"],
     ),
     (
         CRON_WATCHDOG,
-        "inventory_project.jobs.cron.run_command",
+        "inventory_project.cron.run_command",
         [JobName.WATCHDOG.value, "--trigger", "cron"],
     ),
 ]
