@@ -1,7 +1,7 @@
 """Prometheus metrics under the wire contract's names, and the /metrics endpoint.
 
-Beside django-prometheus's own metrics (`django_http_*`, `django_db_*`) this module keeps the
-names existing dashboards read: `http_request_duration_seconds`, `http_requests_total`,
+This module keeps the names existing dashboards read, and `MetricsMiddleware` is the one layer
+that times and counts a request: `http_request_duration_seconds`, `http_requests_total`,
 `http_requests_in_progress` (labels method, route template, status code; never the raw path),
 `cache_hits_total` / `cache_misses_total` (label cache_key_prefix) and
 `database_query_duration_seconds`. Job metrics are read from the job runs at scrape time, so

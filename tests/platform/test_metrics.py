@@ -76,13 +76,23 @@ def test_database_queries_are_timed(api_client, item):
     assert _value("database_query_duration_seconds_count", operation="select") > before
 
 
-def test_in_progress_gauge_and_django_prometheus_metrics_are_exposed(api_client, client):
+def test_in_progress_gauge_counts_only_the_requests_being_served(api_client, client):
     api_client.get("/api/health")
 
     text = _metrics_text(client)
 
-    assert "http_requests_in_progress" in text
-    assert "django_http_requests_total_by_method_total" in text
+    # The health call is over; the scrape itself is the one GET in progress.
+    assert 'http_requests_in_progress{method="GET"} 1.0' in text
+
+
+def test_a_request_is_timed_by_one_metrics_layer_only(api_client, client):
+    api_client.get("/api/health")
+
+    text = _metrics_text(client)
+
+    timers = {line.split("{")[0] for line in text.splitlines() if "_seconds_count{" in line}
+    request_timers = {name for name in timers if "request" in name}
+    assert request_timers == {"http_request_duration_seconds_count"}
 
 
 def test_job_metrics_come_from_the_job_runs(client, item):
@@ -201,8 +211,14 @@ def test_metrics_are_summed_over_two_gunicorn_workers():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda _: _get(f"{base}/api/health"), range(59)))
+        # Both workers must have served some: the kernel may hand a short burst to one of them.
+        sent = 1
+        worker_files = set()
+        while len(worker_files) < 2 and sent < 2000:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda _: _get(f"{base}/api/health"), range(59)))
+            sent += 59
+            worker_files = {p.name for p in (work / "prometheus").glob("counter_*.db")}
         text = _get(f"{base}/metrics").decode()
     finally:
         server.terminate()
@@ -211,9 +227,8 @@ def test_metrics_are_summed_over_two_gunicorn_workers():
     served = re.search(
         r'http_requests_total\{method="GET",route="/api/health",status_code="200"\} (\S+)', text
     )
-    worker_files = {p.name for p in (work / "prometheus").glob("counter_*.db")}
-    assert float(served.group(1)) == 60
     assert len(worker_files) >= 2
+    assert float(served.group(1)) == sent
 
 
 def test_a_token_that_is_not_ascii_is_refused_not_a_server_error(client, settings):
