@@ -2,6 +2,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -150,15 +151,17 @@ def _gunicorn_bind(**env: str) -> str:
     names = ("GUNICORN_BIND", "PORT", "PROMETHEUS_MULTIPROC_DIR")
     clean = {key: value for key, value in os.environ.items() if key not in names}
     code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['bind'])"
-    answer = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    # Reading the config empties the metrics folder it names: give it one of this test's own.
+    with tempfile.TemporaryDirectory(prefix="gunicorn-config-metrics-") as metrics_dir:
+        answer = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**clean, "PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
     return answer.stdout.strip()
 
 
