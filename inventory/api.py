@@ -136,8 +136,7 @@ class LocationViewSet(ColumnsListMixin, viewsets.GenericViewSet):
         return selectors.location_queryset()
 
     def retrieve(self, request, code: str):
-        location = selectors.location_get(code=code)
-        return success_response(LOCATION_COLUMNS.one(self.get_queryset().filter(pk=location.pk)))
+        return success_response(selectors.location_row(code=code))
 
     def create(self, request):
         serializer = LocationCreateSerializer(data=request.data)

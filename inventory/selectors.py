@@ -72,15 +72,25 @@ def location_queryset() -> QuerySet[Location]:
     return Location.objects.order_by("code", "id")
 
 
+def _location_not_found(code: str) -> NotFoundError:
+    return NotFoundError(f"Location {code} not found", code=StockErrorCode.LOCATION_NOT_FOUND)
+
+
 def location_get(*, code: str) -> Location:
     try:
         if "\x00" in code:  # PostgreSQL refuses NUL in a query; no code can contain one.
             raise Location.DoesNotExist
         return Location.objects.get(code=code)
     except Location.DoesNotExist:
-        raise NotFoundError(
-            f"Location {code} not found", code=StockErrorCode.LOCATION_NOT_FOUND
-        ) from None
+        raise _location_not_found(code) from None
+
+
+def location_row(*, code: str) -> dict:
+    """One location as the API shows it, in one query."""
+    row = None if "\x00" in code else LOCATION_COLUMNS.one(location_queryset().filter(code=code))
+    if row is None:
+        raise _location_not_found(code)
+    return row
 
 
 def lots_on_hand(*, item_id: int, location_id: int) -> list[tuple[str, Decimal]]:

@@ -2,6 +2,9 @@
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib.auth import middleware as django_auth
+from django.contrib.messages import middleware as django_messages
+from django.contrib.sessions import middleware as django_sessions
 
 from inventory_project.http.request_context import (
     reset_request_id,
@@ -59,3 +62,48 @@ class RequestIdMiddleware:
             reset_request_id(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+# The routes a machine calls with a bearer token (or none): the API, the v20 job routes, metrics.
+MACHINE_PATH_PREFIXES = ("/api/", "/jobs/", "/metrics")
+
+
+def carries_browser_session(request) -> bool:
+    """Whether a request may be a browser's: it bears the session cookie, or asks for a page.
+
+    A page is anything outside the machine routes (the admin, its login form). The API is
+    called with bearer tokens and serves nothing from a session, so an API call without the
+    session cookie has nothing for the session, user and message middleware to do. (CSRF stays
+    on for every request: DRF's views are exempt from Django's check and make their own for a
+    session-authenticated call.) A browser signed in to the admin that calls the API sends its
+    cookie, and gets all of them.
+    """
+    return (
+        not request.path_info.startswith(MACHINE_PATH_PREFIXES)
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
+
+
+class BrowserOnlyMiddleware:
+    """Mixin: run one of Django's middleware only for requests that `carries_browser_session`.
+
+    Each subclass is also that middleware (so the admin's checks find it in `MIDDLEWARE`) and
+    stands where it would; for any other request it hands straight on.
+    """
+
+    def __call__(self, request):
+        if carries_browser_session(request):
+            return super().__call__(request)
+        return self.get_response(request)
+
+
+class SessionMiddleware(BrowserOnlyMiddleware, django_sessions.SessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(BrowserOnlyMiddleware, django_auth.AuthenticationMiddleware):
+    pass
+
+
+class MessageMiddleware(BrowserOnlyMiddleware, django_messages.MessageMiddleware):
+    pass

@@ -967,6 +967,17 @@ def test_location_detail_answers_the_location(api_client, location):
     assert set(body["data"]) == LOCATION_FIELDS
 
 
+def test_location_detail_reads_the_location_in_one_query(
+    api_client, location, django_assert_num_queries
+):
+    api_client.get("/api/locations/WALK-IN")  # the caller's state is cached from here on
+
+    with django_assert_num_queries(1):
+        response = api_client.get("/api/locations/WALK-IN")
+
+    assert response.json()["data"]["code"] == "WALK-IN"
+
+
 def test_location_detail_answers_with_a_trailing_slash_too(api_client, location):
     response = api_client.get("/api/locations/WALK-IN/")
 
