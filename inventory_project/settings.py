@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "inventory_project.http.ratelimit.ApiRateLimitMiddleware",
     "inventory_project.http.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inventory_project.http.middleware.ReleaseRenderedViewMiddleware",
 ]
 
 ROOT_URLCONF = "inventory_project.urls"
