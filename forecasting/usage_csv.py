@@ -37,6 +37,7 @@ class UsageRow(NamedTuple):
 
 class UsageImporter(CsvImporter):
     label = "usage history"
+    written_models = (DailyUsage,)
     required_columns = ("date", "sku", "quantity")
     optional_columns = ("location",)
 

@@ -157,6 +157,7 @@ class ItemLocationResolver:
 
 class StockCountImporter(CsvImporter):
     label = "stock counts"
+    written_models = (StockRecord, StockMovement, Location)
     required_columns = ("sku", "location", "quantity")
     optional_columns = ("lot", "expires_at", "last_counted_at")
 

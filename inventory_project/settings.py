@@ -351,6 +351,9 @@ CSV_MAX_LINE_BYTES = env.int("CSV_MAX_LINE_BYTES", default=64 * 1024)
 CSV_MAX_COLUMNS = env.int("CSV_MAX_COLUMNS", default=1000)
 # Rows validated and written per set-based statement.
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
+# An import that wrote at least this many rows refreshes the planner statistics of its tables
+# (inventory_project.planner_statistics): a few milliseconds, bounded, after the commit.
+IMPORT_ANALYZE_MIN_ROWS = env.int("IMPORT_ANALYZE_MIN_ROWS", default=1000)
 # Bad rows listed in an import's answer; the rest are counted (`errors_omitted`).
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=100)
 # Where the admin keeps an uploaded CSV between its preview and the confirmation (empty: the

@@ -91,6 +91,7 @@ def _refused(error: ServiceError) -> RowInvalid:
 
 class ItemImporter(CsvImporter):
     label = "items"
+    written_models = (Item,)
     required_columns = (IDENTITY_FIELD,)
     optional_columns = EDITABLE_FIELDS
 

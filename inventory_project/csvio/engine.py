@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, models, transaction
 
 from inventory_project.csvio.reader import (
     _DEADLOCK,
@@ -35,6 +35,7 @@ from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
 )
+from inventory_project.planner_statistics import refresh_planner_statistics
 from inventory_project.service_errors import ConflictError, ServiceError
 
 # --- duplicates inside one file -------------------------------------------------------------
@@ -125,6 +126,9 @@ class CsvImporter:
 
     #: Name used in logs and messages ("items", "stock counts", "usage history").
     label = "rows"
+    #: The models whose tables it writes: their planner statistics are refreshed after an
+    #: import that wrote at least `IMPORT_ANALYZE_MIN_ROWS` rows.
+    written_models: tuple[type[models.Model], ...] = ()
     required_columns: tuple[str, ...] = ()
     optional_columns: tuple[str, ...] = ()
     #: The file's columns (normalized), set once its header has been read.
@@ -448,6 +452,8 @@ def import_csv(
         raise
     if atomic and report.error_count:
         report.inserted = report.updated = report.unchanged = 0
+    if report.committed and report.inserted + report.updated >= settings.IMPORT_ANALYZE_MIN_ROWS:
+        refresh_planner_statistics(importer.written_models)
     report.extra = importer.report_extra(report)
     report.seconds = time.monotonic() - started
     if progress:

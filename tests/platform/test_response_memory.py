@@ -11,6 +11,8 @@ import weakref
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from accounts.tokens import tokens_for_user
 
@@ -35,7 +37,12 @@ class KeepWeakReferenceToResponse:
 def wsgi_app(settings):
     settings.MIDDLEWARE = [f"{__name__}.KeepWeakReferenceToResponse", *settings.MIDDLEWARE]
     _served.clear()
-    return WSGIHandler()
+    # As Django's test client does: the test's transaction must keep its connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield WSGIHandler()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
