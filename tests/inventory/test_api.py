@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory import services
@@ -161,6 +163,27 @@ def test_stock_list_filters(api_client, two_items_two_places, query, expected):
     rows = response.json()["data"]
     assert {(row["sku"], row["location"]) for row in rows} == expected
     assert response.json()["count"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("", 3), ("sku=MILK", 2), ("category=Dry", 1), ("search=mil", 2), ("location=FREEZER", 1)],
+)
+def test_stock_page_counts_every_matching_row(api_client, two_items_two_places, query, expected):
+    response = api_client.get(f"/api/inventory?{query}&limit=1")
+
+    assert response.json()["count"] == expected
+    assert len(response.json()["data"]) == 1
+
+
+def test_stock_page_counts_rows_without_joining_the_columns_tables(api_client, stocked):
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get("/api/inventory?limit=1")
+
+    assert response.json()["count"] == 1
+    (count_sql,) = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+    assert "items_item" not in count_sql
+    assert "inventory_location" not in count_sql
 
 
 @pytest.mark.parametrize(
