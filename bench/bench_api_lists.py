@@ -356,7 +356,8 @@ class PostgresDatabase:
 
 class Gunicorn:
     def __init__(self, args: argparse.Namespace, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
+        # A fixed port (`args.port`) where the machine is shared and ports are shared out.
+        self.port = getattr(args, "port", None) or free_port()
         self.log_path = log_path
         self.cmd = [
             str(VENV_BIN / "gunicorn"),

@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> dict:
             paths = write_files(folder, args.items, args.locations)
             print(f"wrote the CSV files in {time.monotonic() - started:.1f} s", flush=True)
             server = Gunicorn(
-                argparse.Namespace(workers=1, worker_class="sync", threads=1),
+                argparse.Namespace(workers=1, worker_class="sync", threads=1, port=args.port),
                 env,
                 folder / "gunicorn.log",
             )
@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--locations", type=int, default=10)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--port", type=int, help="the server's port (default: any free one)")
     args = parser.parse_args(argv)
     report = run(args)
     print_table(report)

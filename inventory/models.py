@@ -140,6 +140,14 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Each index serves a filter of the ledger API (`inventory.filters.MovementFilter`):
+        # sku -> item, location, kind, source, request_id, created_after/before and the default
+        # order -> (created_at, id); item and kind also serve forecasting's demand reads. The
+        # `lot` filter has none. Cost on import (PostgreSQL 15, COPY of 100,000 count rows,
+        # 2.0-2.3 s with everything): dropping any one index saved no more than the runs'
+        # spread (under 10%), all eight secondary ones together about 35%; the foreign-key
+        # checks are about 58%.
+        # tests/inventory/test_ledger_indexes.py keeps filters and indexes matched.
         indexes = [
             models.Index(fields=["item", "created_at"], name="movement_item_created_idx"),
             models.Index(fields=["location", "created_at"], name="movement_location_created_idx"),

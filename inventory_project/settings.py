@@ -117,6 +117,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
     # stock changes serialize instead of failing with "database is locked" on lock upgrade.
+    # synchronous=NORMAL (with WAL) skips the fsync at each commit and syncs the log at
+    # checkpoints: a crashed or killed process loses nothing and the file never corrupts, but a
+    # power cut or an OS crash may roll back the last transactions committed before it. That
+    # suits the embedded default; data that must outlive a power cut belongs on PostgreSQL.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -47,21 +47,25 @@ def _copy_to_stage(cursor, fields: Sequence[models.Field], rows: Iterable[Sequen
     return name
 
 
-def _sqlite_rows(fields: Sequence[models.Field], rows: Iterable[Sequence]) -> Iterable[tuple]:
-    """Values as SQLite stores them: only date-times and UUIDs need Django's conversion."""
-    converters = [
-        (i, f)
-        for i, f in enumerate(fields)
-        if isinstance(f, models.DateTimeField | models.UUIDField)
-    ]
-    if not converters:
-        yield from (tuple(row) for row in rows)
-        return
-    for row in rows:
-        row = list(row)
-        for i, f in converters:
-            row[i] = f.get_db_prep_save(row[i], connection)
-        yield tuple(row)
+def _sqlite_columns(fields: Sequence[models.Field], rows: Iterable[Sequence]) -> list[Iterable]:
+    """The rows' values column by column, as SQLite stores them.
+
+    Only date-times and UUIDs need Django's conversion, and it is made once per distinct value
+    of a column, not once a row: an import's rows mostly share a few time stamps (the batch's
+    "now"), and the conversion costs more than the rest of the row. Equal values convert
+    alike (with time zones on, equal instants become the same UTC text whatever their zone).
+    """
+    columns: list[Iterable] = list(zip(*rows, strict=True))
+    for i, f in enumerate(fields):
+        if columns and isinstance(f, models.DateTimeField | models.UUIDField):
+            stored = {value: f.get_db_prep_save(value, connection) for value in set(columns[i])}
+            columns[i] = map(stored.__getitem__, columns[i])
+    return columns
+
+
+def _sqlite_rows(fields: Sequence[models.Field], rows: Iterable[Sequence]) -> list[tuple]:
+    """The rows as tuples of values as SQLite stores them (see `_sqlite_columns`)."""
+    return list(zip(*_sqlite_columns(fields, rows), strict=True))
 
 
 def insert_returning(
@@ -99,7 +103,7 @@ def insert_returning(
             return inserted
         result: list[tuple] = []
         per_statement = max(1, _SQLITE_MAX_PARAMS // len(fields))
-        prepared = list(_sqlite_rows(fields, rows))
+        prepared = _sqlite_rows(fields, rows)
         placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for start in range(0, len(prepared), per_statement):
             chunk = prepared[start : start + per_statement]
@@ -130,7 +134,7 @@ def insert_rows(
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(
             f"INSERT INTO {table} ({_quoted(fields)}) VALUES ({placeholders})",
-            list(_sqlite_rows(fields, rows)),
+            _sqlite_rows(fields, rows),
         )
 
 
@@ -155,7 +159,9 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             cursor.execute(f"DROP TABLE {stage}")
             return updated
         assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-        prepared = [(*row[1:], row[0]) for row in _sqlite_rows([pk, *fields], rows)]
+        # The primary key, first in each row, goes last: it is the WHERE's parameter.
+        pks, *values = _sqlite_columns([pk, *fields], rows)
+        prepared = list(zip(*values, pks, strict=True))
         cursor.executemany(
             f"UPDATE {table} SET {assignments} WHERE {connection.ops.quote_name(pk.column)} = %s",
             prepared,

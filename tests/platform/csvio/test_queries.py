@@ -70,3 +70,23 @@ def test_one_batch_costs_the_same_queries_for_10_rows_as_for_200(
         large = _queries(api_client, url, make_file(200, 2))
 
     assert large == small
+
+
+def _new_stock_file(rows: int, tag: int) -> str:
+    """`rows` stock counts of records that do not exist yet (a lot of their own per file)."""
+    lines = [f"SKU-{n % 200:04d},WALK-IN,{n % 7 + 1},T{tag}-{n // 200}" for n in range(rows)]
+    return "sku,location,quantity,lot\n" + "\n".join(lines) + "\n"
+
+
+def test_an_import_costs_the_same_queries_per_batch_however_many_batches_it_has(
+    api_client, catalogue, settings
+):
+    settings.IMPORT_BATCH_SIZE = 20
+    _queries(api_client, STOCK_IMPORT, _new_stock_file(20, 0))  # also caches the caller's state
+    one_batch = _queries(api_client, STOCK_IMPORT, _new_stock_file(20, 1))
+    per_batch = _queries(api_client, STOCK_IMPORT, _new_stock_file(40, 2)) - one_batch
+
+    ten_batches = _queries(api_client, STOCK_IMPORT, _new_stock_file(200, 3))
+
+    assert per_batch <= QUERY_BOUND
+    assert ten_batches == one_batch + 9 * per_batch
