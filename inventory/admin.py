@@ -8,6 +8,8 @@
   the save is refused with the new quantity instead of silently undoing the other change.
 - The ledger is read only: no add, change or delete, for anyone.
 - The item admin of `items.admin` is extended here with the stock on hand (items know no stock).
+- Receive, issue, transfer and adjust are forms of their own on a stock record's page, and
+  "Receive stock" on an item's page (`inventory.admin_stock_operations`).
 - "Import CSV" on the stock records applies a file of counts through `inventory.stock_csv`, after a
   preview: the same ledger rows as counts typed in here (source "admin", the signed-in user).
 """
@@ -20,11 +22,22 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from inventory import services
+from inventory.admin_stock_operations import (
+    MOVE_STOCK_PERMISSION,
+    RECEIVE_INTO_LOCATION,
+    StockOperationsAdminMixin,
+    get_record_or_404,
+    may_move_stock,
+    stock_operation,
+    stock_operation_links,
+)
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
 from inventory.selectors import on_hand_by_item
@@ -41,7 +54,6 @@ from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
 ADDED_IN_ADMIN = "Added in admin"
 EDITED_IN_ADMIN = "Edited in admin"
-MOVE_STOCK_PERMISSION = "inventory.move_stock"
 
 
 # --- items, with their stock ----------------------------------------------------------------
@@ -53,6 +65,7 @@ class StockRecordInline(ReadOnlyAdmin, admin.TabularInline):
     model = StockRecord
     fields = ("location", "lot", "quantity", "expires_at", "last_counted_at")
     readonly_fields = fields
+    operation_fields = ("operations",)
     ordering = ("location__code", "lot")
     extra = 0
     can_delete = False
@@ -62,8 +75,18 @@ class StockRecordInline(ReadOnlyAdmin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("item", "location")
 
+    def get_fields(self, request, obj=None):
+        return (*self.fields, *self.operation_fields) if may_move_stock(request) else self.fields
 
-class ItemWithStockAdmin(ItemAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description="stock operations")
+    def operations(self, record: StockRecord) -> str:
+        return format_html_join(" · ", '<a href="{}">{}</a>', stock_operation_links(record.pk))
+
+
+class ItemWithStockAdmin(StockOperationsAdminMixin, ItemAdmin):
     list_display = (*ItemAdmin.list_display[:-1], "on_hand", ItemAdmin.list_display[-1])
     inlines = (StockRecordInline,)
 
@@ -73,6 +96,35 @@ class ItemWithStockAdmin(ItemAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+    def get_urls(self):
+        return [*self.stock_operation_urls("stock", self.receive_view), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if may_move_stock(request):
+            extra_context["stock_operation_links"] = [
+                (
+                    "Receive stock",
+                    reverse("admin:items_item_stock_operation", args=[object_id, "receive"]),
+                )
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def receive_view(self, request, object_id, operation):
+        """Receive the item into a location and lot of the user's choice."""
+        if operation != RECEIVE_INTO_LOCATION.name:
+            stock_operation(operation)  # 404 for a name that is no operation
+            raise Http404(f"Only receiving starts from an item's page, not {operation!r}.")
+        item = get_object_or_404(Item, pk=object_id)
+        return self.run_stock_operation(
+            request,
+            operation=RECEIVE_INTO_LOCATION,
+            item=item,
+            record=None,
+            done_url=reverse("admin:items_item_change", args=[item.pk]),
+            context={"object": item},
+        )
 
     @admin.display(description="on hand", ordering="on_hand")
     def on_hand(self, item: Item) -> str:
@@ -237,7 +289,9 @@ class StockRecordChangeForm(forms.ModelForm):
 
 
 @admin.register(StockRecord)
-class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
+class StockRecordAdmin(
+    StockOperationsAdminMixin, CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin
+):
     list_display = (
         "item",
         "location",
@@ -268,7 +322,28 @@ class StockRecordAdmin(CsvImportAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
         return {"performed_by": request.user, "source": MovementSource.ADMIN}
 
     def _may_move_stock(self, request) -> bool:
-        return request.user.has_perm(MOVE_STOCK_PERMISSION)
+        return may_move_stock(request)
+
+    def get_urls(self):
+        return [*self.stock_operation_urls("move", self.stock_operation_view), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if may_move_stock(request):
+            extra_context["stock_operation_links"] = stock_operation_links(object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def stock_operation_view(self, request, object_id, operation):
+        operation = stock_operation(operation)
+        record = get_record_or_404(object_id)
+        return self.run_stock_operation(
+            request,
+            operation=operation,
+            item=record.item,
+            record=record,
+            done_url=reverse("admin:inventory_stockrecord_change", args=[record.pk]),
+            context={"object": record},
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

@@ -308,3 +308,59 @@ def test_confirming_the_csv_preview_imports_the_good_rows_and_skips_the_refused_
     assert "skipped 1 row with errors (line 3)" in message.text
     assert sorted(Item.objects.values_list("sku", flat=True)) == ["SKU-2001", "SKU-2003"]
     assert list(upload_dir.iterdir()) == []
+
+
+# --- stock operations on a phone -----------------------------------------------------------
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+
+
+@pytest.fixture
+def phone(browser):
+    """The browser as wide as a phone, put back to its usual size afterwards."""
+    usual = browser.get_window_size()
+    browser.set_window_size(PHONE_WIDTH, PHONE_HEIGHT)
+    yield browser
+    browser.set_window_size(usual["width"], usual["height"])
+
+
+def test_staff_record_a_delivery_on_a_phone_with_the_fields_inside_the_screen(
+    phone, live_server, staff, rice
+):
+    record_page = reverse("admin:inventory_stockrecord_change", args=[rice.pk])
+    sign_in(phone, live_server, staff, record_page)
+
+    receive = phone.find_element(By.CSS_SELECTOR, "a.stock-operation[href$='/move/receive/']")
+    quantity = click_and_wait_for(phone, receive, "#id_quantity")
+
+    viewport = phone.execute_script("return document.documentElement.clientWidth")
+    assert viewport <= PHONE_WIDTH
+    # No sideways scrolling, and every field one types into lies wholly inside the screen,
+    # tall enough to tap.
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= viewport
+    # (Inside its form row too: the row hides what sticks out of it.)
+    for row in phone.find_elements(By.CSS_SELECTOR, "#content-main .form-row"):
+        outer = row.rect
+        for field in row.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select"):
+            box, name = field.rect, field.get_attribute("name")
+            assert 0 <= outer["x"] <= box["x"], name
+            assert box["x"] + box["width"] <= outer["x"] + outer["width"] <= viewport, name
+            assert box["height"] >= 44, name
+
+    quantity.send_keys("2.5")
+    phone.find_element(By.ID, "id_reason").send_keys("Morning delivery")
+    message = click_and_wait_for(
+        phone, phone.find_element(By.NAME, "_submit"), ".messagelist .success"
+    )
+
+    assert "Received 2.5 kg of Basmati rice (SKU-7001)" in message.text
+    rice.refresh_from_db()
+    assert rice.quantity == Decimal("12.5")
+    receipt = rice.movements.latest("id")
+    assert (receipt.kind, receipt.source, receipt.created_by, receipt.reason) == (
+        MovementKind.RECEIPT,
+        MovementSource.ADMIN,
+        staff,
+        "Morning delivery",
+    )
+    assert_ledger_balances()
