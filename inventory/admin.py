@@ -10,6 +10,8 @@
 - The item admin of `items.admin` is extended here with the stock on hand (items know no stock).
 - Receive, issue, transfer and adjust are forms of their own on a stock record's page, and
   "Receive stock" on an item's page (`inventory.admin_stock_operations`).
+- A location's "Stock take" is a count sheet of its records, previewed, then applied as counts
+  in one transaction (`inventory.admin_stock_take`).
 - "Import CSV" on the stock records applies a file of counts through `inventory.stock_csv`, after a
   preview: the same ledger rows as counts typed in here (source "admin", the signed-in user).
 """
@@ -38,6 +40,7 @@ from inventory.admin_stock_operations import (
     stock_operation,
     stock_operation_links,
 )
+from inventory.admin_stock_take import StockTakeAdminMixin
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
 from inventory.selectors import on_hand_by_item
@@ -143,8 +146,10 @@ admin.site.register(Item, ItemWithStockAdmin)
 
 
 @admin.register(Location)
-class LocationAdmin(AuditHistoryAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin):
-    list_display = ("code", "name", "active", "created_at")
+class LocationAdmin(
+    StockTakeAdminMixin, AuditHistoryAdminMixin, ServiceErrorsAsFormErrors, admin.ModelAdmin
+):
+    list_display = ("code", "name", "active", "created_at", "stock_take")
     list_filter = ("active",)
     search_fields = ("code", "name")
     search_help_text = "Search by code or name."
@@ -158,6 +163,25 @@ class LocationAdmin(AuditHistoryAdminMixin, ServiceErrorsAsFormErrors, admin.Mod
     def has_delete_permission(self, request, obj=None) -> bool:
         # Retire a location by making it inactive: stock records and the ledger refer to it.
         return False
+
+    def get_urls(self):
+        return [*self.stock_take_urls(), *super().get_urls()]
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if may_move_stock(request) else tuple(f for f in shown if f != "stock_take")
+
+    @admin.display(description="stock take")
+    def stock_take(self, location: Location) -> str:
+        url = reverse("admin:inventory_location_stock_take", args=[location.pk])
+        return format_html('<a href="{}">Count</a>', url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if may_move_stock(request):
+            url = reverse("admin:inventory_location_stock_take", args=[object_id])
+            extra_context["stock_operation_links"] = [("Stock take", url)]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -221,12 +221,16 @@ RECEIVE_INTO_LOCATION = StockOperation(
 )
 
 
-def _claim_form_key(user, key: uuid.UUID, operation: StockOperation) -> bool:
-    """Claim the form's one-time key in the current transaction; False if it was claimed before."""
+def claim_form_key(user, key: uuid.UUID, form_name: str) -> bool:
+    """Claim a form's one-time key in the current transaction; False if it was claimed before.
+
+    Claimed in the transaction of the form's writes, the key is taken exactly when they commit:
+    a refused form (rolled back) can be corrected and sent again with the same key.
+    """
     _request, created = IdempotentRequest.objects.get_or_create(
         user_id=user.pk,
         key=f"{_FORM_KEY_PREFIX}{key}",
-        defaults={"route": f"admin:{operation.name}", "fingerprint": "", "status_code": 302},
+        defaults={"route": f"admin:{form_name}", "fingerprint": "", "status_code": 302},
     )
     return created
 
@@ -259,7 +263,7 @@ class StockOperationsAdminMixin:
         provenance = {"performed_by": request.user, "source": MovementSource.ADMIN}
         try:
             with transaction.atomic():
-                if not _claim_form_key(request.user, data["form_key"], operation):
+                if not claim_form_key(request.user, data["form_key"], operation.name):
                     messages.info(request, "This form was already sent; nothing more was done.")
                     return True
                 done = operation.perform(item, location, lot, data, provenance)

@@ -93,6 +93,15 @@ def location_row(*, code: str) -> dict:
     return row
 
 
+def stock_take_records(*, location: Location) -> QuerySet[StockRecord]:
+    """A location's stock records in the order of a count sheet, with their items: one query."""
+    return (
+        StockRecord.objects.filter(location=location)
+        .select_related("item")
+        .order_by("item__name", "item__sku", "lot", "pk")
+    )
+
+
 def lots_on_hand(*, item_id: int, location_id: int) -> list[tuple[str, Decimal]]:
     """The lots of an item at a location that have stock, as (lot, quantity), by lot."""
     return list(

@@ -364,3 +364,47 @@ def test_staff_record_a_delivery_on_a_phone_with_the_fields_inside_the_screen(
         "Morning delivery",
     )
     assert_ledger_balances()
+
+
+def test_staff_count_the_walk_in_on_a_phone_and_only_the_changed_lines_are_written(
+    phone, live_server, staff, walk_in
+):
+    records = [received(f"SKU-81{n:02d}", f"Item {n:02d}", walk_in, "10") for n in range(20)]
+    sign_in(
+        phone, live_server, staff, reverse("admin:inventory_location_change", args=[walk_in.pk])
+    )
+
+    take = phone.find_element(By.CSS_SELECTOR, "a.stock-operation[href$='/stock-take/']")
+    click_and_wait_for(phone, take, ".stock-take-sheet input")
+
+    viewport = phone.execute_script("return document.documentElement.clientWidth")
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= viewport
+    fields = phone.find_elements(By.CSS_SELECTOR, ".stock-take-sheet input")
+    assert len(fields) == 20
+    for field in fields:
+        box = field.rect
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= viewport
+        assert box["height"] >= 44
+
+    typed = {records[1]: "9", records[4]: "10", records[12]: "3,5", records[17]: "0"}
+    for record, value in typed.items():
+        phone.find_element(By.ID, f"id_count-{record.pk}").send_keys(value)
+    preview = click_and_wait_for(
+        phone, phone.find_element(By.CSS_SELECTOR, "button[value=preview]"), ".stock-take-preview"
+    )
+    assert len(preview.find_elements(By.CSS_SELECTOR, "tbody tr")) == 3  # 10 counted as 10
+    assert not StockMovement.objects.filter(kind=MovementKind.COUNT).exists()
+
+    message = click_and_wait_for(
+        phone, phone.find_element(By.CSS_SELECTOR, "button[value=confirm]"), ".messagelist .success"
+    )
+
+    assert "4 line(s) counted, 3 changed" in message.text
+    counts = StockMovement.objects.filter(kind=MovementKind.COUNT)
+    assert sorted(row.stock_record_id for row in counts) == sorted(
+        records[n].pk for n in (1, 12, 17)
+    )
+    assert {(row.source, row.created_by) for row in counts} == {(MovementSource.ADMIN, staff)}
+    assert StockRecord.objects.get(pk=records[12].pk).quantity == Decimal("3.5")
+    assert_ledger_balances()
