@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from inventory import services
+from inventory.admin_stock_actions import STOCK_ACTIONS
 from inventory.admin_stock_operations import (
     MOVE_STOCK_PERMISSION,
     RECEIVE_INTO_LOCATION,
@@ -341,11 +342,15 @@ class StockRecordAdmin(
         "location (and lot) to the counted quantity, with a ledger row for the difference."
     )
     csv_import_permission = MOVE_STOCK_PERMISSION
+    actions = STOCK_ACTIONS
 
     def csv_import_arguments(self, request) -> dict:
         return {"performed_by": request.user, "source": MovementSource.ADMIN}
 
     def _may_move_stock(self, request) -> bool:
+        return may_move_stock(request)
+
+    def has_move_stock_permission(self, request) -> bool:  # the actions' permission
         return may_move_stock(request)
 
     def get_urls(self):

@@ -133,6 +133,9 @@ class StockOperation:
     form_class: type[StockOperationForm]
     # (item, location, lot, cleaned form data, provenance) -> the sentence shown once it is done
     perform: Callable[..., str]
+    # The form's field for the amount, and whether it may be negative (an adjustment's may).
+    quantity_field: str = "quantity"
+    signed: bool = False
 
 
 def _on_hand_sentence(item: Item, location: Location, movement) -> str:
@@ -213,7 +216,9 @@ OPERATIONS = {
         StockOperation("receive", "Receive stock", "Receive", ReceiveForm, _receive),
         StockOperation("issue", "Issue stock", "Issue", IssueForm, _issue),
         StockOperation("transfer", "Move to another location", "Move", TransferForm, _transfer),
-        StockOperation("adjust", "Adjust stock", "Adjust", AdjustForm, _adjust),
+        StockOperation(
+            "adjust", "Adjust stock", "Adjust", AdjustForm, _adjust, "quantity_delta", signed=True
+        ),
     )
 }
 RECEIVE_INTO_LOCATION = StockOperation(

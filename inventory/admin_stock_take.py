@@ -37,6 +37,8 @@ _LARGEST = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES)
 
 @dataclass
 class SheetLine:
+    """A stock record on a sheet, and the quantity typed for it (None: left blank)."""
+
     record: StockRecord
     typed: str = ""  # what the person typed, shown again as typed
     counted: Decimal | None = None
@@ -70,8 +72,8 @@ _AMBIGUOUS = (
 )
 
 
-def _parse_count(typed: str) -> tuple[Decimal | None, str]:
-    """(quantity or None for blank, error) of a typed count.
+def parse_quantity(typed: str, *, signed: bool = False) -> tuple[Decimal | None, str]:
+    """(quantity or None for blank, error) of a quantity typed on a sheet; negative if `signed`.
 
     A decimal comma (`1,5`, as a phone set to a European language types it) is read as a point;
     a comma that may as well separate thousands (`1,500`) is refused rather than guessed.
@@ -90,20 +92,25 @@ def _parse_count(typed: str) -> tuple[Decimal | None, str]:
         return None, "Not a number."
     if not quantity.is_finite():
         return None, "Not a number."
-    if quantity < 0:
-        return None, "A counted quantity cannot be negative."
-    if quantity >= _LARGEST or quantity.as_tuple().exponent < -QUANTITY_PLACES:
+    if quantity < 0 and not signed:
+        return None, "Cannot be negative."
+    if abs(quantity) >= _LARGEST or quantity.as_tuple().exponent < -QUANTITY_PLACES:
         return None, f"At most {QUANTITY_PLACES} decimal places and under {_LARGEST:,}."
     return quantity, ""
 
 
-def _sheet(location: Location, data=None) -> list[SheetLine]:
-    lines = [SheetLine(record) for record in stock_take_records(location=location)]
+def sheet_lines(records, data=None, *, signed: bool = False) -> list[SheetLine]:
+    """A sheet of `records`, with what `data` (a POST) typed for each, parsed."""
+    lines = [SheetLine(record) for record in records]
     if data is not None:
         for line in lines:
             line.typed = data.get(line.field_name, "")[:50]
-            line.counted, line.error = _parse_count(line.typed)
+            line.counted, line.error = parse_quantity(line.typed, signed=signed)
     return lines
+
+
+def _sheet(location: Location, data=None) -> list[SheetLine]:
+    return sheet_lines(stock_take_records(location=location), data)
 
 
 def _apply(lines: list[SheetLine], location: Location, user) -> None:
