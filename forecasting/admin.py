@@ -7,6 +7,7 @@
 - Forecast runs, item forecasts and model choices are written only by the `forecast` and
   `retrain` runs (`forecasting.services`): here they are read, never added, changed or deleted.
   An item forecast's page draws its last 90 days of demand, the forecast and its 80%/95% bands.
+- "What to order" (`forecasting.admin_reorder`) lists the reorder suggestions, sortable, as CSV.
 - Promotions are planned here (or through the API), by staff: added, changed and deleted
   through `forecasting.promotions`, listed with filters by timing, item and first day.
 """
@@ -17,7 +18,13 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 
-from forecasting import charts, promotions, selectors
+from forecasting import (
+    charts,
+    dashboard,  # noqa: F401  (registers the ordering panel of the front page)
+    promotions,
+    selectors,
+)
+from forecasting.admin_reorder import ReorderAdminMixin
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast, ItemModelChoice, Promotion
 from forecasting.usage_csv import USAGE_CSV_COLUMNS, import_usage_csv
 from inventory_project.admin_helpers import (
@@ -102,7 +109,7 @@ class HighVarianceFilter(admin.SimpleListFilter):
 
 
 @admin.register(ItemForecast)
-class ItemForecastAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class ItemForecastAdmin(ReorderAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
     list_display = (
         "run",
         "sku",
@@ -147,6 +154,9 @@ class ItemForecastAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("run", "item")
+
+    def get_urls(self):
+        return [*self.reorder_urls(), *super().get_urls()]
 
     @admin.display(description="SKU", ordering="item__sku")
     def sku(self, forecast: ItemForecast) -> str:

@@ -170,7 +170,7 @@ def _stock_alerts(today: date) -> dict:
     )
     expiring = list(
         StockRecord.objects.filter(
-            quantity__gt=0, expires_at__lte=today + timedelta(days=settings.REPORT_EXPIRING_DAYS)
+            quantity__gt=0, expires_at__lte=today + timedelta(days=settings.EXPIRY_WARNING_DAYS)
         )
         .order_by("expires_at", "item__sku", "location__code")
         .values(
@@ -364,10 +364,43 @@ def _more(count: int, what: str) -> str:
     return f"{count} more {what}{'s' if count != 1 else ''}"
 
 
+FAILING_ADVICE = (
+    ": treat the order quantities as a rough guide, and see the forecast statistics below."
+)
+
+
+def health_sentence(run: ForecastRun | None, *, passing: bool = True) -> str:
+    """The forecast's health in one plain sentence (ending in "." unless it is failing).
+
+    Failing means worse on the last weeks than a plain four-week average would have been, for
+    the classes that failed; "" for a passing run unless `passing`.
+    """
+    if run is None:
+        return "No forecast has run yet."
+    accuracy = _percent(run.average_wape)
+    baseline = _percent(run.baseline_wape)
+    against = "" if baseline is None else f" against {_number(baseline, 0)}%"
+    if run.health == ForecastRun.Health.FAILING:
+        groups = (run.class_accuracy or {}).items()
+        failing = sorted(demand_class for demand_class, group in groups if group.get("failing"))
+        which = f" for {' and '.join(failing)} items" if failing else ""
+        return (
+            f"The forecast{which} did worse on the last weeks than a plain four-week average "
+            f"would have (off by {_number(accuracy, 0)}%{against})"
+        )
+    if run.health == ForecastRun.Health.UNKNOWN:
+        return "The forecast could not be checked against past use yet (too little history)."
+    if not passing or accuracy is None:
+        return ""
+    return (
+        f"The forecast is doing its job: off by {_number(accuracy, 0)}% on the last weeks"
+        f"{against.replace(' against', ', against')} for a plain four-week average."
+    )
+
+
 def _wrong_sentences(
     *,
     run: ForecastRun,
-    summary: dict,
     flagged: list[ItemForecast],
     flagged_total: int,
     system: dict,
@@ -376,23 +409,9 @@ def _wrong_sentences(
 ) -> list[str]:
     """What looks wrong, as short plain sentences; none when nothing does."""
     sentences = []
-    if run.health == ForecastRun.Health.FAILING:
-        failing = [c["demand_class"] for c in summary["classes"] if c["failing"]]
-        which = f" for {' and '.join(failing)} items" if failing else ""
-        against = (
-            ""
-            if summary["baseline_accuracy"] is None
-            else f" against {_number(summary['baseline_accuracy'], 0)}%"
-        )
-        sentences.append(
-            f"The forecast{which} did worse on the last weeks than a plain four-week average "
-            f"would have (off by {_number(summary['accuracy'], 0)}%{against}): treat the "
-            "order quantities as a rough guide, and see the forecast statistics below."
-        )
-    elif run.health == ForecastRun.Health.UNKNOWN:
-        sentences.append(
-            "The forecast could not be checked against past use yet (too little history)."
-        )
+    health = health_sentence(run, passing=False)
+    if health:
+        sentences.append(f"{health}{FAILING_ADVICE if run.health == run.Health.FAILING else ''}")
     age = (today - run.history_end).days - 1
     if age > 0:
         sentences.append(
@@ -439,7 +458,6 @@ def _wrong_sentences(
 def _first_screen(
     *,
     run: ForecastRun,
-    summary: dict,
     reorders: list[dict],
     alerts: dict,
     flagged: list[ItemForecast],
@@ -455,7 +473,6 @@ def _first_screen(
         "expiring": _expiring_lines(alerts["expiring"], today),
         "looks_wrong": _wrong_sentences(
             run=run,
-            summary=summary,
             flagged=flagged,
             flagged_total=flagged_total,
             system=system,
@@ -549,7 +566,6 @@ def build_forecast_report(*, run: ForecastRun | None = None, today: date | None 
     system = _system_health(timezone.now())
     manager = _first_screen(
         run=run,
-        summary=summary,
         reorders=reorders,
         alerts=alerts,
         flagged=flagged,

@@ -16,10 +16,10 @@
   preview: the same ledger rows as counts typed in here (source "admin", the signed-in user).
 """
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,7 +30,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from inventory import services
+from inventory import (
+    dashboard,  # noqa: F401  (registers the stock panels of the front page)
+    services,
+)
 from inventory.admin_stock_actions import STOCK_ACTIONS
 from inventory.admin_stock_operations import (
     MOVE_STOCK_PERMISSION,
@@ -44,7 +47,13 @@ from inventory.admin_stock_operations import (
 from inventory.admin_stock_take import StockTakeAdminMixin
 from inventory.locks import lock_stock_records
 from inventory.models import Location, MovementSource, StockMovement, StockRecord
-from inventory.selectors import on_hand_by_item
+from inventory.selectors import (
+    below_par_items,
+    expired_lots,
+    expiring_lots,
+    on_hand_by_item,
+    out_of_stock_items,
+)
 from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
@@ -90,8 +99,26 @@ class StockRecordInline(ReadOnlyAdmin, admin.TabularInline):
         return format_html_join(" · ", '<a href="{}">{}</a>', stock_operation_links(record.pk))
 
 
+class StockStatusFilter(admin.SimpleListFilter):
+    """Active items with nothing on hand, or with less than their par level (the dashboard's)."""
+
+    title = "stock on hand"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return (("out", "Out of stock"), ("below_par", "Below par (but not out)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "out":
+            return queryset.filter(out_of_stock_items(), active=True)
+        if self.value() == "below_par":
+            return queryset.filter(below_par_items(), active=True)
+        return queryset
+
+
 class ItemWithStockAdmin(StockOperationsAdminMixin, ItemAdmin):
     list_display = (*ItemAdmin.list_display[:-1], "on_hand", ItemAdmin.list_display[-1])
+    list_filter = (StockStatusFilter, *ItemAdmin.list_filter)
     inlines = (StockRecordInline,)
 
     def get_queryset(self, request):
@@ -211,6 +238,7 @@ class ExpiryFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return (
             ("expired", "Expired"),
+            ("soon", f"Within {settings.EXPIRY_WARNING_DAYS} days (the warning window)"),
             ("3d", "Within 3 days"),
             ("7d", "Within 7 days"),
             ("30d", "Within 30 days"),
@@ -220,10 +248,11 @@ class ExpiryFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = timezone.localdate()
         if self.value() == "expired":
-            return queryset.filter(quantity__gt=0, expires_at__lt=today)
+            return queryset.filter(expired_lots(today))
+        if self.value() == "soon":
+            return queryset.filter(expiring_lots(today))
         if self.value() in self.WINDOWS:
-            until = today + timedelta(days=self.WINDOWS[self.value()])
-            return queryset.filter(quantity__gt=0, expires_at__gte=today, expires_at__lte=until)
+            return queryset.filter(expiring_lots(today, days=self.WINDOWS[self.value()]))
         if self.value() == "none":
             return queryset.filter(expires_at__isnull=True)
         return queryset

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +27,7 @@ from inventory.admin_stock_operations import claim_form_key, may_move_stock
 from inventory.models import Location, MovementSource, StockRecord
 from inventory.selectors import stock_take_records
 from inventory.stock_csv import export_stock_lines
+from inventory_project.csvio.export import csv_download
 from inventory_project.service_errors import ServiceError
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES
 
@@ -185,11 +186,7 @@ class StockTakeAdminMixin:
             raise PermissionDenied
         location = get_object_or_404(Location, pk=object_id)
         records = StockRecord.objects.filter(location=location).order_by("item__sku", "lot")
-        response = StreamingHttpResponse(
-            export_stock_lines(records), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="stock-take-{location.pk}.csv"'
-        return response
+        return csv_download(export_stock_lines(records), name=f"stock-take-{location.pk}")
 
     @staticmethod
     def _location_url(location: Location) -> str:

@@ -1,7 +1,9 @@
 """Reads of stock on hand, the ledger and the inventory summary."""
 
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -129,6 +131,27 @@ def on_hand_by_item(item: str = "pk") -> Coalesce:
     return Coalesce(Subquery(total), Decimal(0))
 
 
+def out_of_stock_items() -> Q:
+    """Items (annotated with `on_hand`) with nothing on hand: no record, or records adding to 0."""
+    return Q(on_hand__lte=0)
+
+
+def below_par_items() -> Q:
+    """Items (annotated with `on_hand`) with some stock, but less than their par level."""
+    return Q(on_hand__gt=0, on_hand__lt=F("par_level"))
+
+
+def expired_lots(today: date) -> Q:
+    """Stock records with stock on hand past its expiry date."""
+    return Q(quantity__gt=0, expires_at__lt=today)
+
+
+def expiring_lots(today: date, *, days: int | None = None) -> Q:
+    """Stock records with stock on hand expiring from today to `days` (EXPIRY_WARNING_DAYS) on."""
+    days = settings.EXPIRY_WARNING_DAYS if days is None else days
+    return Q(quantity__gt=0, expires_at__gte=today, expires_at__lte=today + timedelta(days=days))
+
+
 def low_stock_items() -> QuerySet[Item]:
     """Active items whose total on hand is below par, or that have no stock at all.
 
@@ -137,7 +160,7 @@ def low_stock_items() -> QuerySet[Item]:
     return (
         Item.objects.filter(active=True)
         .annotate(on_hand=on_hand_by_item())
-        .filter(Q(on_hand__lte=0) | Q(on_hand__lt=F("par_level")))
+        .filter(out_of_stock_items() | Q(on_hand__lt=F("par_level")))
     )
 
 

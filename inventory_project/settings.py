@@ -45,7 +45,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if DEBUG else ["localhos
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "inventory_project.admin_site.InventoryAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -414,8 +414,11 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory@localhost")
 REPORT_RECIPIENTS = env.list("REPORT_RECIPIENTS", default=[])
-# Lots expiring within this many days are listed among the report's stock alerts.
-REPORT_EXPIRING_DAYS = env.int("REPORT_EXPIRING_DAYS", default=7)
+# Lots expiring within this many days are "expiring" on the admin's dashboard and among the
+# report's stock alerts (REPORT_EXPIRING_DAYS is its older name, still read).
+EXPIRY_WARNING_DAYS = env.int(
+    "EXPIRY_WARNING_DAYS", default=env.int("REPORT_EXPIRING_DAYS", default=7)
+)
 # Reorder suggestions (forecasting.selectors): days from ordering to delivery (a request may
 # name its own), and the days an order must last after it arrives, until the next review.
 REORDER_LEAD_TIME_DAYS = env.int("REORDER_LEAD_TIME_DAYS", default=2)

@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast
 from inventory import services as stock_services
 from items.models import Item
@@ -44,6 +46,17 @@ def steady_items(count: int, *, days: int, end: date) -> list[Item]:
     """`count` items selling 9, 10 or 11 a day (by days before `end`) for `days` days."""
     values = [9 + (days - 1 - day) % 3 for day in range(days)]
     return [item_with_usage(values, end=end) for _ in range(count)]
+
+
+def succeeded_run(*, horizon: int, **fields) -> ForecastRun:
+    """A succeeded forecast run whose history ended yesterday, covering `horizon` days."""
+    return ForecastRun.objects.create(
+        kind=ForecastRun.Kind.FORECAST,
+        status=ForecastRun.Status.SUCCEEDED,
+        history_end=timezone.localdate() - timedelta(days=1),
+        config={"horizon_days": horizon},
+        **fields,
+    )
 
 
 def flat_forecast(

@@ -15,16 +15,10 @@ from inventory import services as stock_services
 from tests.factories import LocationFactory
 from tests.forecasting import support
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reorder_settings")]
 
 HORIZON = 14
 ROUTE = "/api/reorder-suggestions"
-
-
-@pytest.fixture(autouse=True)
-def _reorder_settings(settings):
-    settings.REORDER_LEAD_TIME_DAYS = 2
-    settings.REORDER_REVIEW_DAYS = 7
 
 
 @pytest.fixture
@@ -33,13 +27,8 @@ def today():
 
 
 @pytest.fixture
-def run(today):
-    return ForecastRun.objects.create(
-        kind=ForecastRun.Kind.FORECAST,
-        status=ForecastRun.Status.SUCCEEDED,
-        history_end=today - timedelta(days=1),
-        config={"horizon_days": HORIZON},
-    )
+def run():
+    return support.succeeded_run(horizon=HORIZON)
 
 
 @pytest.fixture
