@@ -11,8 +11,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -88,21 +87,33 @@ def movements_panel(request) -> Panel | None:
     if not request.user.has_perm("inventory.view_stockmovement"):
         return None
     today = timezone.localdate()
-    first_day = today - timedelta(days=CHART_DAYS - 1)
+    days = [today - timedelta(days=CHART_DAYS - 1 - n) for n in range(CHART_DAYS)]
+    # Each row's day as its index among the period's local midnights, compared in SQL: grouping
+    # by a local date instead converts every row's time stamp (in Python, on SQLite).
+    day_index = Case(
+        *(
+            When(created_at__lt=_midnight(day + timedelta(days=1)), then=Value(n))
+            for n, day in enumerate(days)
+        ),
+        default=Value(len(days)),  # after today (a clock ahead of the database's): not shown
+    )
     rows = (
-        StockMovement.objects.filter(created_at__gte=_midnight(first_day))
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day", "kind")
+        StockMovement.objects.filter(created_at__gte=_midnight(days[0]))
+        .annotate(day_index=day_index)
+        .values("day_index", "kind")
         .annotate(rows=Count("pk"), moved=Sum("quantity_delta"))
         .order_by()
     )
     today_counts: dict[str, int] = {}
     daily: dict[tuple[date, str], Decimal] = {}
     for row in rows:
-        if row["day"] == today:
+        if row["day_index"] >= len(days):
+            continue
+        day = days[row["day_index"]]
+        if day == today:
             today_counts[row["kind"]] = row["rows"]
         if row["kind"] in _CHART_KINDS:
-            daily[(row["day"], row["kind"])] = abs(row["moved"] or Decimal(0))
+            daily[(day, row["kind"])] = abs(row["moved"] or Decimal(0))
     ledger = "admin:inventory_stockmovement_changelist"
     figures = [
         Figure("movements today", sum(today_counts.values()), _url(ledger, **_day_bounds(today)))
@@ -120,7 +131,6 @@ def movements_panel(request) -> Panel | None:
             (MovementKind.COUNT, "counts"),
         )
     ]
-    days = [first_day + timedelta(days=n) for n in range(CHART_DAYS)]
     return Panel(
         title="Movements",
         order=20,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from forecasting import selectors
 from forecasting.models import ForecastRun
+from inventory import services as stock_services
 from tests.conftest import user_with_role
 from tests.factories import LocationFactory
 from tests.forecasting import support
@@ -171,3 +172,19 @@ def test_without_a_forecast_the_panel_says_so(client):
 
 def test_a_viewer_may_read_the_reorder_page(client, orders):
     assert signed_in(client, "viewer").get(reverse(REORDER)).status_code == 200
+
+
+def test_the_ordering_figures_follow_a_delivery_at_once(client, orders):
+    staff = signed_in(client, "staff")
+
+    def to_order() -> int:
+        page = staff.get(reverse("admin:index"))
+        [panel] = [p for p in page.context["dashboard_panels"] if p.title == "Ordering"]
+        return {figure.label: figure.value for figure in panel.figures}["to order in all"]
+
+    before = to_order()
+    stock_services.stock_receive(
+        item=orders["EMPTY"], location=LocationFactory(code="DOCK"), quantity=Decimal("500")
+    )
+
+    assert to_order() == before - 1

@@ -1,6 +1,6 @@
 """The admin's front page: stock figures that match the database and link to the rows counted."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory import services
-from inventory.models import StockRecord
+from inventory.models import StockMovement, StockRecord
 from tests.conftest import user_with_role
 from tests.factories import ItemFactory, LocationFactory
 
@@ -158,3 +158,29 @@ def test_a_user_without_stock_permissions_gets_no_stock_panels(client):
     assert page.status_code == 200
     assert page.context["dashboard_panels"] == []
     assert StockRecord.objects.count() == 0
+
+
+def test_a_movement_counts_on_the_day_it_was_made_in_the_local_time_zone(
+    client, settings, monkeypatch
+):
+    settings.TIME_ZONE = "America/New_York"
+    walk_in = LocationFactory(code="WALK-IN")
+    item = ItemFactory(sku="TZ-1")
+    today = timezone.localdate()
+    midnight = timezone.make_aware(
+        datetime.combine(today, time.min), timezone.get_current_timezone()
+    )
+    real_now = timezone.now
+    for minutes, quantity in ((-30, "1"), (30, "2")):  # 23:30 yesterday and 00:30 today, local
+        made_at = midnight + timedelta(minutes=minutes)
+        monkeypatch.setattr(timezone, "now", lambda made_at=made_at: made_at)
+        services.stock_receive(item=item, location=walk_in, quantity=Decimal(quantity))
+    monkeypatch.setattr(timezone, "now", real_now)
+    assert sorted(StockMovement.objects.values_list("quantity_delta", flat=True)) == [1, 2]
+
+    page = signed_in(client, "staff").get(reverse(INDEX))
+
+    assert figures(page, "Movements")["receipts today"].value == 1
+    chart = panel(page, "Movements").chart
+    assert f"{today:%a %d %b}: 2 received" in chart
+    assert f"{today - timedelta(days=1):%a %d %b}: 1 received" in chart
