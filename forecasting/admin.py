@@ -31,6 +31,7 @@ from inventory_project.admin_helpers import (
     ReadOnlyAdmin,
     ServiceErrorsAsFormErrors,
     copy_saved_fields,
+    format_duration,
 )
 from inventory_project.csvio.admin import CsvImportAdminMixin
 
@@ -86,13 +87,50 @@ class ForecastRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
     @admin.display(description="duration", ordering="duration_seconds")
     def duration(self, run: ForecastRun) -> str:
-        if run.duration_seconds is None:
-            return "-"
-        return str(timedelta(seconds=round(run.duration_seconds)))
+        return format_duration(run.duration_seconds)
 
     @admin.display(description="items done")
     def progress(self, run: ForecastRun) -> str:
         return f"{run.items_done} / {run.items_total}"
+
+
+class ForecastRunFilter(admin.SimpleListFilter):
+    """Item forecasts of the latest run unless another is chosen: older runs' rows are history."""
+
+    title = "run"
+    parameter_name = "run"
+    RECENT_RUNS = 5
+
+    def lookups(self, request, model_admin):
+        recent = selectors.forecast_runs().filter(kind=ForecastRun.Kind.FORECAST)[
+            : self.RECENT_RUNS
+        ]
+        return [
+            ("latest", "The latest run"),
+            *((str(run.pk), f"Run #{run.pk} of {run.started_at:%d %b %Y}") for run in recent),
+            ("all", "Every run"),
+        ]
+
+    def value(self):
+        return super().value() or "latest"
+
+    def choices(self, changelist):
+        # No "All" entry of its own: "every run" is one of the lookups, and none is the default.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "latest":
+            run = selectors.latest_run()
+            return queryset.filter(run=run) if run else queryset.none()
+        return queryset.filter(run_id=value) if value.isdigit() else queryset.none()
 
 
 class HighVarianceFilter(admin.SimpleListFilter):
@@ -120,7 +158,7 @@ class ItemForecastAdmin(ReorderAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
         "mase",
         "is_high_variance",
     )
-    list_filter = (HighVarianceFilter, "demand_class", "model")
+    list_filter = (ForecastRunFilter, HighVarianceFilter, "demand_class", "model")
     list_select_related = ("run", "item")
     # Exact SKUs only: the join then reads an item's forecasts through its index.
     search_fields = ("=item__sku",)

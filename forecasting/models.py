@@ -89,12 +89,23 @@ class ForecastRun(models.Model):
     # The highest item id done: a resumed run continues after it.
     last_item_id = models.BigIntegerField(default=0)
     # The mean of the items' item_mape, and the WAPE pooled over all items (health uses it).
-    average_item_mape = models.FloatField(null=True, blank=True)
-    average_wape = models.FloatField(null=True, blank=True)
-    average_mase = models.FloatField(null=True, blank=True)
-    average_rmsse = models.FloatField(null=True, blank=True)
+    average_item_mape = models.FloatField("items' average error %", null=True, blank=True)
+    average_wape = models.FloatField(
+        "error (WAPE)",
+        null=True,
+        blank=True,
+        help_text="All items' misses over all their use on the last weeks (0.2 = off by 20%).",
+    )
+    average_mase = models.FloatField("error against last week (MASE)", null=True, blank=True)
+    average_rmsse = models.FloatField("big misses against yesterday (RMSSE)", null=True, blank=True)
     # The baseline (the mean of the last 28 days) scored on the same holdout, pooled.
-    baseline_wape = models.FloatField(null=True, blank=True)
+    baseline_wape = models.FloatField(
+        "a four-week average's error",
+        null=True,
+        blank=True,
+        help_text="The error a plain average of the last 28 days would have made on the same "
+        "days: the yardstick of the forecast's health.",
+    )
     # Per demand class: {"items", "wape", "baseline_wape", "failing"} (see `_summarize`).
     class_accuracy = models.JSONField(default=dict, blank=True)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
@@ -120,22 +131,69 @@ DEMAND_CLASS_CHOICES = [(c.value, c.value.capitalize()) for c in DemandClass]
 class ItemForecast(models.Model):
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="item_forecasts")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="forecasts")
-    demand_class = models.CharField(max_length=16, choices=DEMAND_CLASS_CHOICES)
-    adi = models.FloatField(null=True, blank=True)
-    cv2 = models.FloatField(null=True, blank=True)
+    demand_class = models.CharField(
+        "demand pattern",
+        max_length=16,
+        choices=DEMAND_CLASS_CHOICES,
+        help_text="From how regular (ADI) and how steady (CV²) its use is: smooth (used most "
+        "days, steady amounts), erratic (most days, amounts vary), intermittent (some days, "
+        "steady amounts) or lumpy (some days, amounts vary).",
+    )
+    adi = models.FloatField(
+        "how regular (ADI)",
+        null=True,
+        blank=True,
+        help_text="Average days between days it is used: 1 means every day; from 1.32 on, the "
+        "item is used on some days only.",
+    )
+    cv2 = models.FloatField(
+        "how steady (CV²)",
+        null=True,
+        blank=True,
+        help_text="How much the amount used varies from one day of use to the next: 0 means "
+        "always the same; from 0.49 on, amounts vary a lot.",
+    )
     model = models.CharField(max_length=32)
     # The first forecast day; `points` holds one list per series, a value per day from it:
     # {"mean": [...], "lo80": [...], "hi80": [...], "lo95": [...], "hi95": [...]}.
     horizon_start = models.DateField()
     points = models.JSONField()
     # Backtest accuracy on the holdout (None when the history was too short for one).
-    item_mape = models.FloatField(null=True, blank=True, help_text="WAPE x 100 (see docs).")
-    mape_nonzero = models.FloatField(null=True, blank=True)
-    wape = models.FloatField(null=True, blank=True)
+    item_mape = models.FloatField(
+        "error %",
+        null=True,
+        blank=True,
+        help_text="How far off the forecast was on the last weeks, as a share of what was used "
+        "(WAPE x 100): 20 means off by a fifth.",
+    )
+    mape_nonzero = models.FloatField(
+        "error % on days of use",
+        null=True,
+        blank=True,
+        help_text="The average error on the days it was used (MAPE over those days).",
+    )
+    wape = models.FloatField(
+        "error (WAPE)",
+        null=True,
+        blank=True,
+        help_text="Total of the daily misses over total use on the last weeks (0.2 = off by 20%).",
+    )
     # WAPE of the 28-day baseline on the same holdout, the yardstick of the run's health.
     baseline_wape = models.FloatField(null=True, blank=True)
-    mase = models.FloatField(null=True, blank=True)
-    rmsse = models.FloatField(null=True, blank=True)
+    mase = models.FloatField(
+        "error against last week (MASE)",
+        null=True,
+        blank=True,
+        help_text="The average miss compared with simply repeating last week: under 1 means "
+        "the forecast did better than that.",
+    )
+    rmsse = models.FloatField(
+        "big misses against yesterday (RMSSE)",
+        null=True,
+        blank=True,
+        help_text="Like MASE, but compared with repeating yesterday and with big misses counting "
+        "more: under 1 means better than that.",
+    )
     holdout_actual = models.FloatField(null=True, blank=True)
     holdout_forecast = models.FloatField(null=True, blank=True)
     is_high_variance = models.BooleanField(default=False)

@@ -100,3 +100,19 @@ class AuditHistoryAdminMixin(AuditlogHistoryAdminMixin):
         if self.get_object(request, unquote(object_id)) is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return self.auditlog_history_view(request, object_id, extra_context)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration as people say it, rounded: "under 1 s", "12 s", "3 min 05 s", "2 h 04 min"."""
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    if whole < 1:
+        return "under 1 s"
+    if whole < 60:
+        return f"{whole} s"
+    minutes, second = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {second:02d} s"
+    hours, minute = divmod(minutes, 60)
+    return f"{hours} h {minute:02d} min"

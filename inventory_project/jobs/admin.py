@@ -7,14 +7,14 @@ the open alerts, and resolves an alert once it has been dealt with; nothing else
 from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
-from inventory_project.admin_helpers import ReadOnlyAdmin
+from inventory_project.admin_helpers import ReadOnlyAdmin, format_duration
 from inventory_project.jobs.models import Alert, JobRun
 from inventory_project.jobs.runner import resolve_alerts
 
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ("name", "status", "trigger", "started_at", "duration_seconds", "host")
+    list_display = ("name", "status", "trigger", "started_at", "duration", "host")
     list_filter = ("name", "status", "trigger")
     date_hierarchy = "started_at"
     fields = (
@@ -24,12 +24,16 @@ class JobRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         "started_at",
         "heartbeat_at",
         "finished_at",
-        "duration_seconds",
+        "duration",
         "host",
         "pid",
         "result",
         "error",
     )
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, run: JobRun) -> str:
+        return format_duration(run.duration_seconds)
 
 
 class OpenFilter(admin.SimpleListFilter):
