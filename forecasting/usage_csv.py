@@ -57,7 +57,11 @@ class UsageImporter(CsvImporter):
         if not raw["quantity"]:
             raise RowInvalid("quantity", "quantity is required.")
         quantity = parse_decimal(
-            raw["quantity"], field="quantity", places=QUANTITY_PLACES, max_value=MAX_QUANTITY
+            raw["quantity"],
+            field="quantity",
+            places=QUANTITY_PLACES,
+            max_value=MAX_QUANTITY,
+            decimal_comma=self.decimal_comma,
         )
         location = check_length(
             raw.get("location", ""), field="location", limit=LOCATION_CODE_MAX_LENGTH

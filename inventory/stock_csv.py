@@ -48,6 +48,7 @@ from inventory_project.csvio.export import csv_lines
 from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
+    decimal_text,
     parse_iso_date,
     parse_iso_datetime,
 )
@@ -210,6 +211,8 @@ class StockCountImporter(CsvImporter):
             counted = parse_iso_datetime(counted_at, field="last_counted_at")
             if counted > self._latest_count:
                 raise RowInvalid("last_counted_at", "last_counted_at is in the future.")
+        if "," in quantity:
+            quantity = decimal_text(quantity, decimal_comma=self.decimal_comma, field="quantity")
         try:
             counted_quantity = Decimal(quantity)
         except InvalidOperation:

@@ -119,6 +119,7 @@ class ItemImporter(CsvImporter):
                     places=places,
                     max_value=largest,
                     allow_negative=allow_negative,
+                    decimal_comma=self.decimal_comma,
                 ).quantize(quantum)
                 values[name] = number if rule is None else rule(number)
         for name, rule in _FLAG_COLUMNS:

@@ -133,6 +133,8 @@ class CsvImporter:
     optional_columns: tuple[str, ...] = ()
     #: The file's columns (normalized), set once its header has been read.
     columns: list[str] = []
+    #: Whether numbers may have a decimal comma: in a file separated by `;` (set with `columns`).
+    decimal_comma: bool = False
 
     def clean_row(self, raw: dict[str, str]) -> Any:
         """The row's validated values. No database access here.
@@ -280,6 +282,7 @@ class _ImportRun:
         report.delimiter = reader.delimiter
         report.ignored_columns = reader.ignored_columns
         self.importer.columns = reader.columns
+        self.importer.decimal_comma = reader.delimiter == ";"
         parsed = _ParsedBatches(reader, self.importer, batch_size=batch_size, preview=preview_rows)
         with parsed:
             for batch in parsed:

@@ -79,11 +79,42 @@ def unescape_cell(value: str) -> str:
     return value
 
 
+# A number as European spreadsheets write it into `;`-separated files: a decimal comma, and
+# maybe a point between thousands ("1,5", "-0,25", "1.234,5").
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")
+
+
+def decimal_text(value: str, *, decimal_comma: bool, field: str) -> str:
+    """`value` with a decimal comma made a point, in a file whose cells are separated by `;`.
+
+    A comma is read as the decimal separator only there (elsewhere it separates cells), and only
+    in a number of that form; "1.5" keeps its point. Anything else with a comma is refused
+    rather than guessed (is "1,500" one and a half or fifteen hundred?).
+    """
+    if "," not in value:
+        return value
+    if decimal_comma and _DECIMAL_COMMA.fullmatch(value):
+        return value.replace(".", "").replace(",", ".")
+    raise RowInvalid(
+        field,
+        f"{field} must be a number, not {value!r}"
+        + (
+            " (a decimal comma is read only in files separated by ;)." if not decimal_comma else "."
+        ),
+    )
+
+
 def parse_decimal(
-    value: str, *, field: str, places: int, max_value: Decimal, allow_negative: bool = False
+    value: str,
+    *,
+    field: str,
+    places: int,
+    max_value: Decimal,
+    allow_negative: bool = False,
+    decimal_comma: bool = False,
 ) -> Decimal:
     try:
-        number = Decimal(value)
+        number = Decimal(decimal_text(value, decimal_comma=decimal_comma, field=field))
     except InvalidOperation:
         raise RowInvalid(field, f"{field} must be a number, not {value!r}.") from None
     if not number.is_finite():
