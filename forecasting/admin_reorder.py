@@ -3,8 +3,8 @@
 The suggestions of `GET /api/reorder-suggestions` (`selectors.reorder_suggestions`), one row per
 item to order: on hand, the use expected over the lead time, the safety stock, the suggested
 quantity and the last day to order. A column heading sorts by it (again: the other way); "Due"
-keeps the rows whose order-by date is today or past. "Download CSV" gives the rows shown, in the
-order shown.
+keeps the rows whose order-by date is today or past. "Download CSV" and "Download .xlsx" give the
+rows shown, in the order shown.
 """
 
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from forecasting.selectors import reorder_suggestions
 from inventory_project.csvio.export import csv_download, csv_lines
+from inventory_project.csvio.xlsx import xlsx_download
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ class ReorderAdminMixin:
         rows = reorder_rows(order=order, due_only=due_only)
         if request.GET.get("format") == "csv":
             return _csv_response(rows)
+        if request.GET.get("format") == "xlsx":
+            keys = [column.key for column in COLUMNS]
+            values = ([row[key] for key in keys] for row in rows)
+            return xlsx_download(keys, values, name="reorder", sheet="What to order")
         headings = [
             (
                 column,

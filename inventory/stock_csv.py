@@ -458,12 +458,16 @@ def _inactive(code: str) -> RowInvalid:
     )
 
 
-def export_stock_lines(queryset: QuerySet) -> Iterator[str]:
-    """The inventory CSV of `queryset` (stock records), a line at a time, in the import format."""
-    rows = queryset.values_list(
+def export_stock_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The rows of the stock export of `queryset`, in `STOCK_CSV_COLUMNS` order."""
+    return queryset.values_list(
         "item__sku", "location__code", "quantity", "lot", "expires_at", "last_counted_at"
     ).iterator(chunk_size=2000)
-    return csv_lines(STOCK_CSV_COLUMNS, rows)
+
+
+def export_stock_lines(queryset: QuerySet) -> Iterator[str]:
+    """The inventory CSV of `queryset` (stock records), a line at a time, in the import format."""
+    return csv_lines(STOCK_CSV_COLUMNS, export_stock_rows(queryset))
 
 
 def import_stock_counts_csv(

@@ -10,6 +10,11 @@ urlpatterns = [
     re_path(
         r"^inventory/export/?$", api.StockViewSet.as_view({"get": "export"}), name="stock-export"
     ),
+    re_path(
+        r"^inventory/export\.xlsx/?$",
+        api.StockViewSet.as_view({"get": "export_xlsx"}),
+        name="stock-export-xlsx",
+    ),
     re_path(r"^inventory/summary/?$", api.InventorySummaryApi.as_view(), name="inventory-summary"),
     re_path(
         r"^inventory/movements/?$",

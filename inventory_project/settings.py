@@ -353,6 +353,10 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 CSV_MAX_LINE_BYTES = env.int("CSV_MAX_LINE_BYTES", default=64 * 1024)
 # Columns a CSV header may have (the import reads a handful; the rest are ignored).
 CSV_MAX_COLUMNS = env.int("CSV_MAX_COLUMNS", default=1000)
+# An .xlsx import is a zip: the most its members may unpack to (a zip bomb is refused unread),
+# and the most its table of shared texts may (it is the one part read into memory whole).
+XLSX_MAX_UNPACKED_BYTES = env.int("XLSX_MAX_UNPACKED_BYTES", default=512 * 1024 * 1024)
+XLSX_MAX_SHARED_STRINGS_BYTES = env.int("XLSX_MAX_SHARED_STRINGS_BYTES", default=64 * 1024 * 1024)
 # Rows validated and written per set-based statement.
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)
 # An import that wrote at least this many rows refreshes the planner statistics of its tables

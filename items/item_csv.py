@@ -230,10 +230,14 @@ class ItemImporter(CsvImporter):
         cache.invalidate(groups=[ITEMS_GROUP])
 
 
+def export_item_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The rows of the items export of `queryset`, in `CSV_COLUMNS` order, a chunk at a time."""
+    return queryset.values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
+
+
 def export_item_lines(queryset: QuerySet) -> Iterator[str]:
     """The items CSV of `queryset`, a line at a time, in the import format."""
-    rows = queryset.values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
-    return csv_lines(CSV_COLUMNS, rows)
+    return csv_lines(CSV_COLUMNS, export_item_rows(queryset))
 
 
 def import_items_csv(

@@ -14,5 +14,10 @@ urlpatterns = [
     # Before the detail route: "import" and "export" are reserved, never SKUs.
     re_path(r"^items/import/?$", ItemImportApi.as_view(), name="item-import"),
     re_path(r"^items/export/?$", ItemViewSet.as_view({"get": "export"}), name="item-export"),
+    re_path(
+        r"^items/export\.xlsx/?$",
+        ItemViewSet.as_view({"get": "export_xlsx"}),
+        name="item-export-xlsx",
+    ),
     re_path(r"^items/(?P<sku>[^/]+)/?$", item_detail, name="item-detail"),
 ]

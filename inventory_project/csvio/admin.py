@@ -36,6 +36,7 @@ from django.urls import path, reverse
 
 from inventory_project.csvio.engine import ImportReport
 from inventory_project.csvio.reader import CsvTooLarge
+from inventory_project.csvio.xlsx import XLSX_CONTENT_TYPE
 from inventory_project.service_errors import ServiceError
 
 PREVIEW_ROWS = 20
@@ -54,7 +55,10 @@ DELIMITER_NAMES = {",": "comma (,)", ";": "semicolon (;)", "\t": "tab", "|": "pi
 
 class CsvImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file", widget=forms.FileInput(attrs={"accept": ".csv,text/csv,text/plain"})
+        label="CSV or .xlsx file",
+        widget=forms.FileInput(
+            attrs={"accept": f".csv,text/csv,text/plain,.xlsx,{XLSX_CONTENT_TYPE}"}
+        ),
     )
     atomic = forms.BooleanField(
         required=False,

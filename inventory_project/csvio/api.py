@@ -22,11 +22,16 @@ from inventory_project.api.filters import StrictBooleanField
 from inventory_project.api.schema import ErrorEnvelopeSerializer
 from inventory_project.csvio.engine import ImportReport
 from inventory_project.csvio.reader import CsvFileError, CsvTooLarge
+from inventory_project.csvio.xlsx import XLSX_CONTENT_TYPE
 
 # Browsers and spreadsheets label CSV files in several ways.
 CSV_MEDIA_TYPES = frozenset(
     {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
 )
+
+
+# An .xlsx spreadsheet may be sent as the body too: the importer reads its first sheet.
+_BODY_MEDIA_TYPES = CSV_MEDIA_TYPES | {XLSX_CONTENT_TYPE}
 
 
 class CsvBodyParser(BaseParser):
@@ -113,7 +118,9 @@ def import_schema(*, summary: str, description: str):
         summary=summary,
         description=description
         + "\n\nSend the CSV as the body (`Content-Type: text/csv`) or as a multipart upload "
-        "(field `file`). UTF-8 with or without BOM, `,` or `;` (sniffed), CRLF or LF. Valid rows "
+        "(field `file`); an .xlsx spreadsheet is read too (its first sheet, as the same CSV), as "
+        f"the body (`Content-Type: {XLSX_CONTENT_TYPE}`) or uploaded. "
+        "UTF-8 with or without BOM, `,` or `;` (sniffed), CRLF or LF. Valid rows "
         "are imported and bad ones reported by line (`errors`, at most "
         "`IMPORT_MAX_REPORTED_ERRORS`, the rest counted in `data.errors_omitted`); "
         "`?atomic=true` imports all rows or none (400 if any is bad); `?dry_run=true` "
@@ -126,6 +133,7 @@ def import_schema(*, summary: str, description: str):
         ],
         request={
             "text/csv": OpenApiTypes.STR,
+            XLSX_CONTENT_TYPE: OpenApiTypes.BINARY,
             "multipart/form-data": {
                 "type": "object",
                 "properties": {"file": {"type": "string", "format": "binary"}},
@@ -203,22 +211,28 @@ def csv_upload(request):
             code="invalid_encoding",
         )
     chunked = "chunked" in django_request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if chunked and media_type in CSV_MEDIA_TYPES:
+    if chunked and media_type in _BODY_MEDIA_TYPES:
         # WSGI hands a body without a length over as empty: say so, not "the file is empty".
         raise LengthRequired()
-    if media_type not in CSV_MEDIA_TYPES:
+    if media_type not in _BODY_MEDIA_TYPES:
         raise exceptions.UnsupportedMediaType(
             media_type or "none",
-            detail=f"Send the CSV as text/csv or as a multipart upload, not {media_type or 'no'}"
-            " content type.",
+            detail=f"Send the CSV as text/csv (or an .xlsx as {XLSX_CONTENT_TYPE}) or as a "
+            f"multipart upload, not {media_type or 'no'} content type.",
         )
     yield django_request
 
 
-class CsvImportApi(APIView):
-    """POST a CSV: the answer is the import report in the envelope."""
+class XlsxBodyParser(CsvBodyParser):
+    """Declares the .xlsx media type; like a CSV, the body is streamed to the importer."""
 
-    parser_classes = [CsvBodyParser, MultiPartParser]
+    media_type = XLSX_CONTENT_TYPE
+
+
+class CsvImportApi(APIView):
+    """POST a CSV (or an .xlsx): the answer is the import report in the envelope."""
+
+    parser_classes = [CsvBodyParser, XlsxBodyParser, MultiPartParser]
 
     def run_import(self, request, csv_file, *, dry_run: bool, atomic: bool) -> ImportReport:
         raise NotImplementedError

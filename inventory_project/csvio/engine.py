@@ -35,6 +35,7 @@ from inventory_project.csvio.reader import (
     CsvRow,
     RowInvalid,
 )
+from inventory_project.csvio.xlsx import open_import_source
 from inventory_project.planner_statistics import refresh_planner_statistics
 from inventory_project.service_errors import ConflictError, ServiceError
 
@@ -403,6 +404,9 @@ def import_csv(
 ) -> ImportReport:
     """Validate and import the CSV in `source` (a binary stream) with `importer`.
 
+    `source` may also be an .xlsx spreadsheet: its first sheet is read as its CSV would be
+    (`inventory_project.csvio.xlsx`).
+
     Raises `CsvFileError` (400) for a file that cannot be read at all, `CsvTooLarge` (413) and
     `ConflictError` (409) when PostgreSQL breaks a deadlock with a concurrent change; in each
     case nothing is written. Bad rows are reported in the returned `ImportReport`.
@@ -425,11 +429,12 @@ def import_csv(
                 # parsed, instead of all of them serially at commit.
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            limit = settings.IMPORT_MAX_BYTES if max_bytes is None else max_bytes
             reader = CsvReader(
-                source,
+                open_import_source(source, max_bytes=limit),
                 required=importer.required_columns,
                 optional=importer.optional_columns,
-                max_bytes=settings.IMPORT_MAX_BYTES if max_bytes is None else max_bytes,
+                max_bytes=limit,
                 max_line_bytes=settings.CSV_MAX_LINE_BYTES,
                 max_columns=settings.CSV_MAX_COLUMNS,
             )
