@@ -187,6 +187,7 @@ def xlsx_download(
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
@@ -200,7 +201,9 @@ def xlsx_download(
         if isinstance(value, datetime) and timezone.is_aware(value):
             return timezone.localtime(value).replace(tzinfo=None)
         if isinstance(value, str):
-            cell = WriteOnlyCell(worksheet, value=value)
+            # A workbook is XML, which cannot hold most control characters; each one that a
+            # stored text has is written as U+FFFD rather than failing the whole download.
+            cell = WriteOnlyCell(worksheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
             cell.data_type = "s"
             return cell
         return value

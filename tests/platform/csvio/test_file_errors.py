@@ -5,6 +5,7 @@ import re
 import pytest
 
 from inventory_project.csvio import bulk
+from inventory_project.csvio.xlsx import XLSX_CONTENT_TYPE
 from tests.platform.csvio.support import (
     ITEMS_IMPORT,
     STOCK_IMPORT,
@@ -274,7 +275,8 @@ def test_a_body_that_is_not_csv_is_415(api_client, world, content_type):
     named = content_type or "no"
     assert response.json() == {
         "success": False,
-        "error": f"Send the CSV as text/csv or as a multipart upload, not {named} content type.",
+        "error": f"Send the CSV as text/csv (or an .xlsx as {XLSX_CONTENT_TYPE}) or as a "
+        f"multipart upload, not {named} content type.",
         "code": "unsupported_media_type",
     }
     assert db_state() == before

@@ -238,3 +238,11 @@ def test_the_reorder_page_downloads_as_a_spreadsheet(client):
     rows = sheet_rows(response)
     assert rows[0][:2] == ("sku", "name")
     assert response["Content-Disposition"].startswith('attachment; filename="reorder-')
+
+
+def test_a_text_with_control_characters_is_exported_with_replacement_marks(api_client):
+    ItemFactory(sku="SKU-1", name="Bad\x01name\x1f")
+
+    rows = sheet_rows(api_client.get(ITEMS_XLSX))
+
+    assert rows[1][1] == "Bad\ufffdname\ufffd"
