@@ -53,6 +53,7 @@ from bench.bench_api_lists import (  # noqa: E402 - the path is set just above
     Gunicorn,
     PostgresDatabase,
     SqliteDatabase,
+    _exit_on_sigterm,
     build_env,
     check_loopback_url,
     cpu_model,
@@ -556,10 +557,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.redis_url:
         check_loopback_url(args.redis_url)
     return args
-
-
-def _exit_on_sigterm(signum, frame):
-    raise SystemExit(f"stopped by signal {signum}")  # so that `finally` cleans up
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -250,3 +250,21 @@ def test_the_downloaded_sheet_is_the_stock_count_format_and_imports_back(client,
     assert (report.updated, report.unchanged, report.error_count) == (1, 1, 0)
     first.refresh_from_db()
     assert first.quantity == Decimal("3")
+
+
+def test_a_location_with_1500_records_is_counted_in_one_sheet(client, walk_in):
+    staff, _user = signed_in(client, "staff")
+    [first] = stock_lines(walk_in, 1)
+    StockRecord.objects.bulk_create(
+        StockRecord(item=ItemFactory(sku=f"WIDE-{n:04d}"), location=walk_in, quantity=Decimal(1))
+        for n in range(1499)
+    )
+    typed = dict.fromkeys(StockRecord.objects.filter(location=walk_in), "1")
+    typed[first] = "4"
+
+    response = confirm(staff, walk_in, typed)
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.quantity == Decimal("4")
+    assert count_rows().count() == 1
