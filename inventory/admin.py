@@ -54,7 +54,7 @@ from inventory.selectors import (
     on_hand_by_item,
     out_of_stock_items,
 )
-from inventory.stock_csv import STOCK_CSV_COLUMNS, import_stock_counts_csv
+from inventory.stock_csv import STOCK_CSV_COLUMNS, export_stock_rows, import_stock_counts_csv
 from inventory_project.admin_helpers import (
     AuditHistoryAdminMixin,
     ReadOnlyAdmin,
@@ -371,6 +371,9 @@ class StockRecordAdmin(
         "location (and lot) to the counted quantity, with a ledger row for the difference."
     )
     csv_import_permission = MOVE_STOCK_PERMISSION
+    csv_export_rows = export_stock_rows
+    csv_export_columns = STOCK_CSV_COLUMNS
+    csv_export_name = "inventory"
     actions = STOCK_ACTIONS
 
     def csv_import_arguments(self, request) -> dict:

@@ -30,7 +30,7 @@ from items.fields import (
     QUANTITY_FIELDS,
     STAMPED_ON_CREATE,
 )
-from items.item_csv import import_items_csv
+from items.item_csv import export_item_rows, import_items_csv
 from items.models import Item
 from items.services import ACTIVATE_PERMISSION
 
@@ -77,6 +77,9 @@ class ItemAdmin(
         "SKU or creates it; blank cells and missing columns keep the item's values."
     )
     csv_import_permission = "items.change_item"
+    csv_export_rows = export_item_rows
+    csv_export_columns = CSV_COLUMNS
+    csv_export_name = "items"
     list_display = (
         "sku",
         "name",

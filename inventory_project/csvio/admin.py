@@ -14,6 +14,11 @@ at `<change list>/import/` that calls the app's import service (`items.item_csv`
 A file that cannot be imported at all (missing column, not UTF-8, too large) is shown as an error
 of the form; nothing is saved. The page needs the permission the subclass names; without it the
 button is hidden and the page answers 403.
+
+An admin that also names `csv_export_rows` gets "Export CSV" and "Export .xlsx" buttons beside
+it: the rows the change list shows (its filters, search and ordering), every page of them, in the
+import's format, so a download edited in a spreadsheet comes back through the same import.
+Anyone who may see the list may download it.
 """
 
 import contextlib
@@ -22,21 +27,25 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core import checks
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from inventory_project.csvio.engine import ImportReport
+from inventory_project.csvio.export import csv_download, csv_lines
 from inventory_project.csvio.reader import CsvTooLarge
-from inventory_project.csvio.xlsx import XLSX_CONTENT_TYPE
+from inventory_project.csvio.xlsx import XLSX_CONTENT_TYPE, xlsx_download
 from inventory_project.service_errors import ServiceError
 
 PREVIEW_ROWS = 20
@@ -161,13 +170,18 @@ class CsvImportAdminMixin:
     - `csv_import_service`: the import service, called with `csv_file`, `dry_run`, `atomic`,
       `preview_rows`, `max_reported_errors` and what `csv_import_arguments` adds;
     - `csv_import_header`: the header the file must have, shown on the form;
-    - `csv_import_permission`: the permission needed to import ("app.codename").
+    - `csv_import_permission`: the permission needed to import ("app.codename");
+    - optionally `csv_export_rows` (a queryset of the model in, the export's rows out, in the
+      order of `csv_export_columns`) and `csv_export_name` (the downloaded file's name).
     """
 
     csv_import_service: Callable[..., ImportReport] | None = None
     csv_import_header = ""
     csv_import_help = ""
     csv_import_permission = ""
+    csv_export_rows: Callable[[QuerySet], Iterator[tuple]] | None = None
+    csv_export_columns: Sequence[str] = ()
+    csv_export_name = ""
     change_list_template = "admin/csv_import/change_list.html"
     csv_import_form_template = "admin/csv_import/form.html"
     csv_import_preview_template = "admin/csv_import/preview.html"
@@ -175,9 +189,10 @@ class CsvImportAdminMixin:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # A function stored on a class would be called as a method, with the admin as argument.
-        service = cls.__dict__.get("csv_import_service")
-        if inspect.isfunction(service):
-            cls.csv_import_service = staticmethod(service)
+        for name in ("csv_import_service", "csv_export_rows"):
+            function = cls.__dict__.get(name)
+            if inspect.isfunction(function):
+                setattr(cls, name, staticmethod(function))
 
     def check(self, **kwargs):
         errors = super().check(**kwargs)
@@ -215,23 +230,57 @@ class CsvImportAdminMixin:
         opts = self.model._meta
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
+    def _csv_export_url_name(self, file_format: str) -> str:
+        opts = self.model._meta
+        return f"{opts.app_label}_{opts.model_name}_export_{file_format}"
+
     def get_urls(self):
         opts = self.model._meta
         # Before the admin's own URLs, whose `<object_id>/` would take "import/" for an id.
-        return [
+        urls = [
             path(
                 "import/",
                 self.admin_site.admin_view(self.csv_import_view),
                 name=f"{opts.app_label}_{opts.model_name}_import",
-            ),
-            *super().get_urls(),
+            )
         ]
+        if self.csv_export_rows is not None:
+            urls += [
+                path(
+                    f"export.{file_format}",
+                    self.admin_site.admin_view(self.csv_export_view),
+                    {"file_format": file_format},
+                    name=self._csv_export_url_name(file_format),
+                )
+                for file_format in ("csv", "xlsx")
+            ]
+        return [*urls, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
         if self.has_csv_import_permission(request):
             extra_context["csv_import_url"] = reverse(self._csv_import_url_name())
+        if self.csv_export_rows is not None and self.has_view_permission(request):
+            extra_context["csv_export_urls"] = {
+                file_format: reverse(f"admin:{self._csv_export_url_name(file_format)}")
+                for file_format in ("csv", "xlsx")
+            }
         return super().changelist_view(request, extra_context)
+
+    # --- the download -----------------------------------------------------------------------
+
+    def csv_export_view(self, request, file_format: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            # The change list's own reading of the query string: the same rows, in its order.
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect(f"{self._changelist_url()}?{ERROR_FLAG}=1")
+        rows = self.csv_export_rows(changelist.get_queryset(request))
+        if file_format == "xlsx":
+            return xlsx_download(self.csv_export_columns, rows, name=self.csv_export_name)
+        return csv_download(csv_lines(self.csv_export_columns, rows), name=self.csv_export_name)
 
     # --- the page ---------------------------------------------------------------------------
 

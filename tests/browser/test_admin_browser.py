@@ -11,11 +11,14 @@ Every wait is an explicit `WebDriverWait` on what the next page shows, never a s
 
 import json
 import urllib.request
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -24,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from accounts.tokens import tokens_for_user
 from inventory import services
 from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
+from items.item_csv import CSV_COLUMNS
 from items.models import Item
 from tests.conftest import user_with_role
 from tests.factories import TEST_PASSWORD, ItemFactory, LocationFactory
@@ -325,13 +329,14 @@ def phone(browser):
 
 
 def test_staff_record_a_delivery_on_a_phone_with_the_fields_inside_the_screen(
-    phone, live_server, staff, rice
+    phone, live_server, staff, rice, screenshot
 ):
     record_page = reverse("admin:inventory_stockrecord_change", args=[rice.pk])
     sign_in(phone, live_server, staff, record_page)
 
     receive = phone.find_element(By.CSS_SELECTOR, "a.stock-operation[href$='/move/receive/']")
     quantity = click_and_wait_for(phone, receive, "#id_quantity")
+    screenshot(phone, "receive-form")
 
     viewport = phone.execute_script("return document.documentElement.clientWidth")
     assert viewport <= PHONE_WIDTH
@@ -367,7 +372,7 @@ def test_staff_record_a_delivery_on_a_phone_with_the_fields_inside_the_screen(
 
 
 def test_staff_count_the_walk_in_on_a_phone_and_only_the_changed_lines_are_written(
-    phone, live_server, staff, walk_in
+    phone, live_server, staff, walk_in, screenshot
 ):
     records = [received(f"SKU-81{n:02d}", f"Item {n:02d}", walk_in, "10") for n in range(20)]
     sign_in(
@@ -376,6 +381,7 @@ def test_staff_count_the_walk_in_on_a_phone_and_only_the_changed_lines_are_writt
 
     take = phone.find_element(By.CSS_SELECTOR, "a.stock-operation[href$='/stock-take/']")
     click_and_wait_for(phone, take, ".stock-take-sheet input")
+    screenshot(phone, "sheet")
 
     viewport = phone.execute_script("return document.documentElement.clientWidth")
     assert phone.execute_script("return document.documentElement.scrollWidth") <= viewport
@@ -393,6 +399,7 @@ def test_staff_count_the_walk_in_on_a_phone_and_only_the_changed_lines_are_writt
     preview = click_and_wait_for(
         phone, phone.find_element(By.CSS_SELECTOR, "button[value=preview]"), ".stock-take-preview"
     )
+    screenshot(phone, "preview")
     assert len(preview.find_elements(By.CSS_SELECTOR, "tbody tr")) == 3  # 10 counted as 10
     assert not StockMovement.objects.filter(kind=MovementKind.COUNT).exists()
 
@@ -408,3 +415,181 @@ def test_staff_count_the_walk_in_on_a_phone_and_only_the_changed_lines_are_writt
     assert {(row.source, row.created_by) for row in counts} == {(MovementSource.ADMIN, staff)}
     assert StockRecord.objects.get(pk=records[12].pk).quantity == Decimal("3.5")
     assert_ledger_balances()
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def day_of_stock(walk_in):
+    """A morning's state: an item never stocked, one used up, one below par, a lot expiring
+    tomorrow, and today's receipts and an issue."""
+    ItemFactory(sku="SKU-9001", name="Saffron", uom="g")  # never stocked: out
+    emptied = received("SKU-9002", "Butter", walk_in, "3").item
+    services.stock_issue(item=emptied, location=walk_in, quantity=Decimal("3"))  # out
+    low = received("SKU-9003", "Flour", walk_in, "2")
+    Item.objects.filter(pk=low.item_id).update(par_level=Decimal("10"))  # below par
+    cream = received("SKU-9004", "Cream", walk_in, "6").item
+    services.stock_receive(
+        item=cream,
+        location=walk_in,
+        quantity=Decimal("2"),
+        lot="L-42",
+        expires_at=timezone.localdate() + timedelta(days=1),
+    )
+    ItemFactory(sku="SKU-9005", name="Old stock", active=False)  # inactive: never counted
+    return walk_in
+
+
+def dashboard_figures(browser) -> dict[str, tuple[str, str]]:
+    """{label: (value shown, link)} of every figure on the dashboard."""
+    return {
+        figure.find_element(By.CSS_SELECTOR, ".dashboard-label").text: (
+            figure.find_element(By.CSS_SELECTOR, ".dashboard-value").text,
+            figure.find_element(By.TAG_NAME, "a").get_attribute("href"),
+        )
+        for figure in browser.find_elements(By.CSS_SELECTOR, ".dashboard-figure")
+    }
+
+
+def stock_facts() -> dict[str, set[str]]:
+    """What the dashboard should count, worked out here from the rows themselves."""
+    today = timezone.localdate()
+    on_hand = {item.sku: Decimal(0) for item in Item.objects.filter(active=True)}
+    for record in StockRecord.objects.select_related("item").filter(item__active=True):
+        on_hand[record.item.sku] += record.quantity
+    pars = dict(Item.objects.values_list("sku", "par_level"))
+    soon = today + timedelta(days=settings.EXPIRY_WARNING_DAYS)
+    return {
+        "out of stock": {sku for sku, quantity in on_hand.items() if quantity <= 0},
+        "below par": {sku for sku, q in on_hand.items() if 0 < q < pars[sku]},
+        "expiring": {
+            f"{record.item.sku}/{record.lot}"
+            for record in StockRecord.objects.select_related("item")
+            if record.quantity > 0 and record.expires_at and today <= record.expires_at <= soon
+        },
+    }
+
+
+def test_the_dashboard_shows_the_figures_of_the_database_and_links_to_what_it_counts(
+    browser, live_server, staff, day_of_stock, screenshot
+):
+    sign_in(browser, live_server, staff, reverse("admin:index"))
+    wait_for(browser, ".dashboard svg.movement-chart")
+    screenshot(browser, "dashboard")
+
+    shown = dashboard_figures(browser)
+    facts = stock_facts()
+    today = timezone.localdate()
+    movements_today = StockMovement.objects.filter(created_at__date=today)
+    expiring = f"lots expiring within {settings.EXPIRY_WARNING_DAYS} days"
+    assert facts["out of stock"] == {"SKU-9001", "SKU-9002"}  # the fixture is what it says
+    assert shown["out of stock"][0] == str(len(facts["out of stock"]))
+    assert shown["below par"][0] == str(len(facts["below par"]))
+    assert shown[expiring][0] == str(len(facts["expiring"]))
+    assert shown["movements today"][0] == str(movements_today.count())
+    assert shown["receipts today"][0] == str(
+        movements_today.filter(kind=MovementKind.RECEIPT).count()
+    )
+    assert shown["issues today"][0] == str(movements_today.filter(kind=MovementKind.ISSUE).count())
+
+    # Each figure opens the list of exactly what it counted.
+    browser.get(shown["out of stock"][1])
+    wait_for(browser, "#result_list")
+    assert {cell(row, "sku") for row in result_rows(browser)} == facts["out of stock"]
+    browser.get(shown["issues today"][1])
+    wait_for(browser, "#result_list")
+    assert [cell(row, "kind") for row in result_rows(browser)] == ["Issue"]
+
+
+def test_a_viewer_sees_the_same_dashboard_with_nothing_to_change(
+    browser, live_server, staff, viewer, day_of_stock, screenshot
+):
+    sign_in(browser, live_server, viewer, reverse("admin:index"))
+    wait_for(browser, ".dashboard")
+    screenshot(browser, "dashboard")
+    facts = stock_facts()
+
+    shown = dashboard_figures(browser)
+
+    assert shown["out of stock"][0] == str(len(facts["out of stock"]))
+    assert shown["below par"][0] == str(len(facts["below par"]))
+    assert browser.find_elements(By.CSS_SELECTOR, "#content-main a.addlink") == []
+    # The list behind a figure offers downloads, but no import and no stock operations.
+    browser.get(shown["below par"][1])
+    wait_for(browser, "a.xlsx-export-link")
+    assert browser.find_elements(By.CSS_SELECTOR, "a.csv-import-link") == []
+    assert {cell(row, "sku") for row in result_rows(browser)} == facts["below par"]
+    record = StockRecord.objects.filter(item__sku="SKU-9003").get()
+    browser.get(
+        f"{live_server.url}{reverse('admin:inventory_stockrecord_change', args=[record.pk])}"
+    )
+    wait_for(browser, ".field-quantity .readonly")
+    assert browser.find_elements(By.CSS_SELECTOR, "a.stock-operation") == []
+
+
+# --- spreadsheets ---------------------------------------------------------------------------
+
+
+def downloaded(folder, suffix: str):
+    """The file the browser finished downloading into `folder`, once it is there."""
+
+    def finished(_browser):
+        done = [path for path in folder.iterdir() if path.name.endswith(suffix)]
+        return done[0] if done else False
+
+    return finished
+
+
+def test_items_exported_as_xlsx_and_imported_back_are_unchanged(
+    browser, live_server, staff, walk_in, upload_dir, tmp_path, screenshot
+):
+    for n in range(5):
+        ItemFactory(sku=f"SKU-95{n:02d}", name=f"Item {n}", category="Dry goods", par_level=n)
+    ItemFactory(sku="SKU-9599", name="Crème fraîche ½", category="Dairy", par_level="1.25")
+    before = list(Item.objects.order_by("sku").values_list(*CSV_COLUMNS, "updated_at"))
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    sign_in(browser, live_server, staff, reverse("admin:items_item_changelist"))
+
+    wait_for(browser, "a.xlsx-export-link").click()
+    workbook = WebDriverWait(browser, WAIT_SECONDS).until(downloaded(downloads, ".xlsx"))
+    click_and_wait_for(
+        browser, browser.find_element(By.CSS_SELECTOR, "a.csv-import-link"), "#id_file"
+    )
+    browser.find_element(By.ID, "id_file").send_keys(str(workbook))
+    upload = browser.find_element(By.CSS_SELECTOR, "[type=submit][value='Upload and preview']")
+    counts = click_and_wait_for(browser, upload, "#csv-import-counts").text
+    screenshot(browser, "preview")
+
+    assert "Rows read 6" in counts
+    assert "Would insert 0" in counts
+    assert "Would update 0" in counts
+    assert "Unchanged 6" in counts
+    click_and_wait_for(
+        browser, browser.find_element(By.CSS_SELECTOR, "button[value=confirm]"), "#result_list"
+    )
+    assert list(Item.objects.order_by("sku").values_list(*CSV_COLUMNS, "updated_at")) == before
+
+
+def test_the_dashboard_fits_a_phone_with_every_figure_on_screen(
+    phone, live_server, staff, day_of_stock, screenshot
+):
+    sign_in(phone, live_server, staff, reverse("admin:index"))
+    wait_for(phone, ".dashboard svg.movement-chart")
+    screenshot(phone, "dashboard")
+
+    viewport = phone.execute_script("return document.documentElement.clientWidth")
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= viewport
+    links = phone.find_elements(By.CSS_SELECTOR, ".dashboard-figure a")
+    assert len(links) >= 10
+    for link in links:
+        box = link.rect
+        assert box["x"] >= 0, link.text
+        assert box["x"] + box["width"] <= viewport, link.text
+        assert box["height"] >= 44, link.text  # a thumb's worth
+    chart = phone.find_element(By.CSS_SELECTOR, "svg.movement-chart").rect
+    assert chart["x"] + chart["width"] <= viewport
