@@ -51,6 +51,7 @@ def _seed_forecasts(random_seed: int) -> int:
     from django.utils import timezone
 
     from forecasting.models import ForecastRun, ItemForecast
+    from forecasting.selectors import stored_reorder_point
     from items.models import Item
 
     rng = random.Random(random_seed)
@@ -79,6 +80,8 @@ def _seed_forecasts(random_seed: int) -> int:
                 model="seasonal_es",
                 horizon_start=run.history_end + timedelta(days=1),
                 points=points,
+                # What a forecast run stores beside its points.
+                **stored_reorder_point(points),
             )
         )
     ItemForecast.objects.bulk_create(rows, batch_size=2000)

@@ -198,6 +198,11 @@ class ItemForecast(models.Model):
     holdout_forecast = models.FloatField(null=True, blank=True)
     is_high_variance = models.BooleanField(default=False)
     high_variance_reason = models.CharField(max_length=200, blank=True, default="")
+    # The reorder point (`forecasting.selectors`) for REORDER_LEAD_TIME_DAYS as it was when the
+    # run wrote the forecast: the reorder suggestions skip in SQL the items with more on hand,
+    # and work out the rest (and every item, for another lead time) from the points.
+    reorder_lead_time_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    reorder_point = models.DecimalField(max_digits=24, decimal_places=3, null=True, blank=True)
 
     class Meta:
         # Newest run first: the admin opens on the latest results.

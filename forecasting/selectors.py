@@ -25,8 +25,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import orjson
 from django.conf import settings
-from django.db.models import QuerySet, Subquery, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from forecasting.error_codes import ForecastErrorCode
@@ -244,6 +244,32 @@ def _order_quantity(value: Decimal, uom: str) -> Decimal:
     return value.quantize(step, rounding=ROUND_CEILING)
 
 
+def _lead_time_demand(
+    mean: list[float], high95: list[float], lead_time_days: int
+) -> tuple[Decimal, Decimal]:
+    """(lead-time demand, safety stock) of a forecast's mean and 95% upper bound."""
+    lead_time_demand = sum((_decimal(value) for value in mean[:lead_time_days]), Decimal(0))
+    lead_time_high = sum((_decimal(value) for value in high95[:lead_time_days]), Decimal(0))
+    return lead_time_demand, max(lead_time_high - lead_time_demand, Decimal(0))
+
+
+def stored_reorder_point(points: dict[str, list[float]]) -> dict:
+    """`ItemForecast.reorder_point` and its lead time, for a forecast about to be written.
+
+    Empty (nothing stored) when the forecast is shorter than REORDER_LEAD_TIME_DAYS: the
+    suggestions then refuse that lead time anyway.
+    """
+    lead_time_days = settings.REORDER_LEAD_TIME_DAYS
+    mean, high95 = points.get("mean") or [], points.get("hi95") or []
+    if not mean or len(mean) < lead_time_days:
+        return {}
+    lead_time_demand, safety_stock = _lead_time_demand(mean, high95, lead_time_days)
+    return {
+        "reorder_lead_time_days": lead_time_days,
+        "reorder_point": lead_time_demand + safety_stock,
+    }
+
+
 def _suggestion(row: tuple, *, lead_time_days: int, review_days: int, today: date) -> dict | None:
     sku, name, uom, reorder_min, reorder_max, par_level, horizon_start, mean, high95, on_hand = row
     on_hand = _quantity(Decimal(on_hand))
@@ -253,9 +279,7 @@ def _suggestion(row: tuple, *, lead_time_days: int, review_days: int, today: dat
     high95 = orjson.loads(high95)
     # Most items need no order: the lead time's days decide that, so only they are converted
     # until an order is due (the rest of the horizon only sizes the order).
-    lead_time_demand = sum((_decimal(value) for value in mean[:lead_time_days]), Decimal(0))
-    lead_time_high = sum((_decimal(value) for value in high95[:lead_time_days]), Decimal(0))
-    safety_stock = max(lead_time_high - lead_time_demand, Decimal(0))
+    lead_time_demand, safety_stock = _lead_time_demand(mean, high95, lead_time_days)
     reorder_point = lead_time_demand + safety_stock
     if on_hand > max(reorder_point, reorder_min):
         return None
@@ -329,8 +353,15 @@ def reorder_suggestions(
         )
     rows = (
         ItemForecast.objects.filter(run=run, item__active=True)
+        .annotate(on_hand=on_hand_by_item("item_id"))
+        # An item with more on hand than its stored reorder point (and its minimum) needs no
+        # order: most items, left out here instead of decoded one by one below. A forecast
+        # stored for another lead time (or before the column) is worked out in full.
+        .filter(
+            ~Q(reorder_lead_time_days=lead_time_days)
+            | Q(on_hand__lte=Greatest("reorder_point", "item__reorder_min"))
+        )
         .annotate(
-            on_hand=on_hand_by_item("item_id"),
             # Only the two series used, as JSON text that orjson decodes: decoding all five
             # series with the JSON field's own decoder was most of the cost of 10,000 items.
             mean_json=Cast("points__mean", TextField()),

@@ -37,6 +37,7 @@ from forecasting import engine
 from forecasting.cached_responses import preload_forecast_cache
 from forecasting.history import item_histories, last_history_day, promotion_matrix
 from forecasting.models import ForecastRun, ItemForecast, ItemModelChoice
+from forecasting.selectors import stored_reorder_point
 from items.models import Item
 
 logger = logging.getLogger(__name__)
@@ -342,7 +343,13 @@ def _forecast_batches(run: ForecastRun, config: dict, pool: _Pool) -> BatchWrite
         # A resumed batch may have been half written by a crashed run: replace it.
         ItemForecast.objects.filter(run=run, item_id__in=batch_ids).delete()
         ItemForecast.objects.bulk_create(
-            ItemForecast(run=run, item_id=item_id, horizon_start=horizon_start, **row)
+            ItemForecast(
+                run=run,
+                item_id=item_id,
+                horizon_start=horizon_start,
+                **row,
+                **stored_reorder_point(row["points"]),
+            )
             for item_id, row in zip(batch_ids, rows, strict=True)
         )
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from forecasting.models import DailyUsage, ForecastRun, ItemForecast
+from forecasting.selectors import stored_reorder_point
 from inventory import services as stock_services
 from items.models import Item
 from tests.factories import ItemFactory
@@ -69,23 +70,25 @@ def flat_forecast(
     lo95: float | None = None,
     **fields,
 ) -> ItemForecast:
-    """A result of `run` forecasting `mean` a day for `horizon` days (95% bounds default to it)."""
+    """A result of `run` forecasting `mean` a day for `horizon` days (95% bounds default to it),
+    with the reorder point a run stores beside it."""
     hi95 = mean if hi95 is None else hi95
     lo95 = mean if lo95 is None else lo95
+    points = {
+        "mean": [mean] * horizon,
+        "lo80": [lo95] * horizon,
+        "hi80": [hi95] * horizon,
+        "lo95": [lo95] * horizon,
+        "hi95": [hi95] * horizon,
+    }
     return ItemForecast.objects.create(
         run=run,
         item=item,
         demand_class="smooth",
         model="seasonal_es",
         horizon_start=run.history_end + timedelta(days=1),
-        points={
-            "mean": [mean] * horizon,
-            "lo80": [lo95] * horizon,
-            "hi80": [hi95] * horizon,
-            "lo95": [lo95] * horizon,
-            "hi95": [hi95] * horizon,
-        },
-        **fields,
+        points=points,
+        **{**stored_reorder_point(points), **fields},
     )
 
 

@@ -244,3 +244,51 @@ def test_the_suggestions_take_the_same_few_queries_for_any_number_of_items(
     # The user and role, the latest run, then the items with their forecast and stock.
     with django_assert_max_num_queries(4):
         assert len(suggestions(api_client)) == items
+
+
+# --- the reorder point stored with each forecast ----------------------------------------------
+
+
+@pytest.fixture
+def shelf(run, location):
+    """Items on each side of their reorder point (8: 2 days of 3, at most 4) and minimum."""
+    for on_hand, reorder_min in (
+        (None, 0),
+        ("7.999", 0),
+        ("8", 0),
+        ("8.001", 0),
+        ("20", 0),
+        ("8.001", "8.001"),
+        ("9", "8.5"),
+        ("30", "8"),
+    ):
+        item = item_with_stock(location, on_hand, reorder_min=Decimal(reorder_min))
+        forecast(run, item, mean=3.0, hi95=4.0)
+    forecast(run, item_with_stock(location, "3"), mean=1.5, hi95=1.5)
+    return run
+
+
+def test_a_forecast_stores_the_reorder_point_of_the_lead_time_setting(run, location, settings):
+    settings.REORDER_LEAD_TIME_DAYS = 3
+    stored = forecast(run, item_with_stock(location, "1"), mean=3.0, hi95=4.5)
+
+    assert (stored.reorder_lead_time_days, stored.reorder_point) == (3, Decimal("13.5"))
+
+
+def test_the_stored_reorder_point_gives_exactly_the_suggestions_worked_out_in_full(shelf):
+    with_stored = selectors.reorder_suggestions()
+    shelf.item_forecasts.update(reorder_lead_time_days=None, reorder_point=None)
+
+    assert [row["sku"] for row in with_stored]  # some to order, some not
+    assert len(with_stored) < shelf.item_forecasts.count()
+    assert with_stored == selectors.reorder_suggestions()
+
+
+def test_a_reorder_point_stored_for_another_lead_time_is_not_used(api_client, run, location):
+    # Stored for 2 days: 8. For 4 days the reorder point is 16, and 12 on hand is below it.
+    item = item_with_stock(location, "12")
+    forecast(run, item, mean=3.0, hi95=4.0)
+
+    [row] = suggestions(api_client, lead_time_days=4)
+
+    assert (row["sku"], row["reorder_point"]) == (item.sku, 16.0)

@@ -96,6 +96,18 @@ def test_the_horizon_starts_the_day_after_the_history_and_spans_the_horizon_sett
     assert set(result.points) == {"mean", "lo80", "hi80", "lo95", "hi95"}
 
 
+def test_a_run_stores_each_forecasts_reorder_point_for_the_lead_time_setting(settings):
+    settings.REORDER_LEAD_TIME_DAYS = 3
+    item = item_with_usage()
+
+    forecast = forecast_of(run_forecast(), item)
+
+    mean, high = forecast.points["mean"][:3], forecast.points["hi95"][:3]
+    expected = max(sum(Decimal(str(v)) for v in high), sum(Decimal(str(v)) for v in mean))
+    assert forecast.reorder_lead_time_days == 3
+    assert forecast.reorder_point == expected > 0
+
+
 def test_a_result_records_the_class_model_and_backtest_accuracy():
     item = item_with_usage()
 
