@@ -27,6 +27,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts.roles import Role
 from accounts.selectors import user_role
 from accounts.tokens import TokenNotValid
+from inventory_project.http.ratelimit import read_ahead
 from inventory_project.http.response_cache import guarded
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ logger = logging.getLogger(__name__)
 
 def _key(user_id) -> str:
     return f"auth:user:{user_id}"
+
+
+def state_cache_keys(user_id: str) -> list[str]:
+    """The cache key of the user's state, read along with its rate-limit counter."""
+    return [_key(user_id)] if settings.AUTH_CACHE_SECONDS else []
 
 
 def forget_user(user_id) -> None:
@@ -101,6 +107,13 @@ def _code_of(exc: AuthenticationFailed) -> str:
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):
+    # DRF makes the authenticators of each request anew: the request is this one's own.
+    request = None
+
+    def authenticate(self, request):
+        self.request = request
+        return super().authenticate(request)
+
     def get_validated_token(self, raw_token):
         try:
             return super().get_validated_token(raw_token)
@@ -127,8 +140,13 @@ class CachedUserJWTAuthentication(JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError:
             raise TokenNotValid() from None
-        # A cache that is away (or backing off) means: ask the database.
-        state = guarded("auth state", lambda: cache.get(_key(user_id)))
+        # A cache that is away (or backing off) means: ask the database. On Redis the state
+        # was read along with the caller's rate-limit counter, in the same round trip.
+        state = read_ahead(
+            self.request,
+            _key(user_id),
+            lambda: guarded("auth state", lambda: cache.get(_key(user_id))),
+        )
         if state is None:
             user = super().get_user(validated_token)
             guarded(

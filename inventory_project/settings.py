@@ -546,6 +546,9 @@ RATE_LIMIT_UNLIMITED_ROUTES = ("/api/health", "/api/auth/login")
 # Who signed the bearer token of a request (a user id, checked without the database), so the
 # middleware counts a token's calls on its user's tier.
 RATE_LIMIT_USER_KEY = "accounts.ratelimit.bearer_user_id"
+# The cache keys the request of a user id will read next (its cached state), read on Redis in
+# the same round trip as the user's counter (`inventory_project.http.ratelimit`).
+RATE_LIMIT_READ_ALONG = "accounts.authentication.state_cache_keys"
 RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
 # A Redis outage must not take the API down with it: limits fail open (and say so in the log).
 RATELIMIT_FAIL_OPEN = True
