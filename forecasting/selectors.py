@@ -25,7 +25,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import orjson
 from django.conf import settings
-from django.db.models import Q, QuerySet, Subquery, TextField
+from django.db.models import DecimalField, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from items.selectors import item_get
 DEFAULT_HISTORY_DAYS = 90
 SERIES = ("mean", "lo80", "hi80", "lo95", "hi95")
 QUANTITY_STEP = Decimal(1).scaleb(-QUANTITY_PLACES)
+HALF_STEP = Value(QUANTITY_STEP / 2, output_field=DecimalField(max_digits=5, decimal_places=4))
 WHOLE_UNITS_UOM = "each"
 
 FORECAST_COLUMNS = Columns(
@@ -356,10 +357,12 @@ def reorder_suggestions(
         .annotate(on_hand=on_hand_by_item("item_id"))
         # An item with more on hand than its stored reorder point (and its minimum) needs no
         # order: most items, left out here instead of decoded one by one below. A forecast
-        # stored for another lead time (or before the column) is worked out in full.
+        # stored for another lead time (or before the column) is worked out in full. SQLite
+        # adds decimals up as floats (1.1 + 2.2 is a hair over 3.3): half a step of slack
+        # keeps every item the exact working below would suggest.
         .filter(
             ~Q(reorder_lead_time_days=lead_time_days)
-            | Q(on_hand__lte=Greatest("reorder_point", "item__reorder_min"))
+            | Q(on_hand__lte=Greatest("reorder_point", "item__reorder_min") + HALF_STEP)
         )
         .annotate(
             # Only the two series used, as JSON text that orjson decodes: decoding all five

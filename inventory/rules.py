@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from inventory.error_codes import StockErrorCode
+from inventory_project.codes import invisible_character_problem
 from items.models import MAX_QUANTITY, QUANTITY_PLACES
 
 
@@ -73,3 +74,13 @@ def negative_count_refused(counted: Decimal, on_hand: Decimal | None = None) -> 
 def goes_below_zero(new_quantity: Decimal, allow_negative: bool) -> bool:
     """Whether a change that leaves `new_quantity` is refused for taking more than is on hand."""
     return new_quantity < 0 and not allow_negative
+
+
+def lot_problem(lot: str) -> str | None:
+    """Why `lot` cannot name a lot: a character that does not show (`inventory_project.codes`).
+
+    A lot is matched by what it says, in the API, a file and a spreadsheet (which cannot hold
+    control characters at all): one with an invisible character would be another lot than the
+    one it looks like.
+    """
+    return invisible_character_problem(lot, label="lot")

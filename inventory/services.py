@@ -80,7 +80,10 @@ def _positive_quantity(value, *, field: str = "quantity") -> Decimal:
 
 def _clean_lot(lot: str | None) -> str:
     lot = (lot or "").strip()
-    return check_length(lot, field="lot", limit=LOT_MAX_LENGTH, code=StockErrorCode.INVALID_LOT)
+    check_length(lot, field="lot", limit=LOT_MAX_LENGTH, code=StockErrorCode.INVALID_LOT)
+    if problem := rules.lot_problem(lot):
+        raise ServiceError(problem, code=StockErrorCode.INVALID_LOT, field="lot")
+    return lot
 
 
 def _clean_reason(reason: str | None, *, required: bool = False) -> str:

@@ -36,7 +36,12 @@ from inventory.models import (
     StockMovement,
     StockRecord,
 )
-from inventory.rules import enters_inactive_location, negative_count_refused, quantity_refusal
+from inventory.rules import (
+    enters_inactive_location,
+    lot_problem,
+    negative_count_refused,
+    quantity_refusal,
+)
 from inventory.services import (
     LOCATION_CREATE_PERMISSION,
     locations_create_missing,
@@ -204,6 +209,8 @@ class StockCountImporter(CsvImporter):
             check_length(location, field="location", limit=LOCATION_CODE_MAX_LENGTH)
         if len(lot) > LOT_MAX_LENGTH:
             check_length(lot, field="lot", limit=LOT_MAX_LENGTH)
+        if lot and (problem := lot_problem(lot)):
+            raise RowInvalid("lot", problem)
         expires_at = raw.get("expires_at")
         counted_at = raw.get("last_counted_at")
         counted = None

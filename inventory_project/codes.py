@@ -1,4 +1,4 @@
-"""The rule every code that names a thing obeys (a SKU, a location code).
+"""The rule every code that names a thing obeys (a SKU, a location code, a lot), and free text's.
 
 Codes travel as URL path segments, CSV cells and admin labels, so a code must look like what it
 is: no `/`, not `.` or `..` (a URL would resolve them away), and no character that does not show
@@ -28,13 +28,36 @@ def code_problem(value: str, *, label: str = "code") -> str | None:
         return f"{label} may not be '.' or '..'."
     if "/" in value:
         return f"{label} may not contain '/' or control characters."
+    return invisible_character_problem(value, label=label)
+
+
+def invisible_character_problem(value: str, *, label: str) -> str | None:
+    """Why `value` cannot name a thing: a character that does not show (the categories above)."""
     # isprintable() is False for every refused category (and for spaces other than U+0020,
-    # which are allowed): in C, so the usual code costs one call.
+    # which are allowed): in C, so the usual value costs one call.
     if not value.isprintable():
         for char in value:
             if unicodedata.category(char) in REFUSED_CATEGORIES:
                 return (
                     f"{label} may not contain invisible or control characters "
                     f"(U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})."
+                )
+    return None
+
+
+# Text that is read, not matched (a name, a category) may hold line breaks and tabs, and the
+# format characters some scripts need (the zero-width non-joiner of Persian); the other
+# controls are refused: they do not show, and a spreadsheet (XML) cannot hold them.
+_TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+
+
+def control_character_problem(value: str, *, label: str) -> str | None:
+    """Why `value` cannot be stored as text: a control character other than a tab or line break."""
+    if not value.isprintable():
+        for char in value:
+            if unicodedata.category(char) == "Cc" and char not in _TEXT_CONTROLS_ALLOWED:
+                return (
+                    f"{label} may not contain control characters "
+                    f"(U+{ord(char):04X} {unicodedata.name(char, 'control')})."
                 )
     return None

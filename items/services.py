@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 
-from inventory_project.codes import code_problem
+from inventory_project.codes import code_problem, control_character_problem
 from inventory_project.http import response_cache as cache
 from inventory_project.service_errors import ConflictError, ServiceError
 from inventory_project.text_length import check_length
@@ -87,6 +87,8 @@ def _text_rule(field: models.CharField) -> Callable[[str], str]:
             )
         if len(value) > limit:  # the test first: a CSV import runs this for every cell
             check_length(value, field=name, limit=limit, code=ItemErrorCode.INVALID_FIELD)
+        if problem := control_character_problem(value, label=name):
+            raise ServiceError(problem, code=ItemErrorCode.INVALID_FIELD, field=name)
         # Blank takes the default: a unit of measure left empty is the model's "each".
         value = stripped or field.get_default()
         if choices is not None and value not in choices:

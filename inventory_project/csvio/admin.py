@@ -34,7 +34,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -272,12 +272,21 @@ class CsvImportAdminMixin:
     def csv_export_view(self, request, file_format: str):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # Every page of the list: the pager's parameter (the page the link was on) is not the
+        # export's, and a page past the end must not refuse the download.
+        request.GET = request.GET.copy()
+        request.GET.pop(PAGE_VAR, None)
+        list_error = f"{self._changelist_url()}?{ERROR_FLAG}=1"
+        # A search the list would refuse (it ignores it, with a message) must not download the
+        # unsearched list: a NUL is the one character a search form refuses.
+        if any("\x00" in value for _name, values in request.GET.lists() for value in values):
+            return redirect(list_error)
         try:
             # The change list's own reading of the query string: the same rows, in its order.
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
-            return redirect(f"{self._changelist_url()}?{ERROR_FLAG}=1")
-        rows = self.csv_export_rows(changelist.get_queryset(request))
+            return redirect(list_error)
+        rows = self.csv_export_rows(changelist.queryset)
         if file_format == "xlsx":
             return xlsx_download(self.csv_export_columns, rows, name=self.csv_export_name)
         return csv_download(csv_lines(self.csv_export_columns, rows), name=self.csv_export_name)

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
 
-from inventory_project.csvio.reader import CsvFileError, CsvTooLarge
+from inventory_project.csvio.reader import CsvFileError, CsvTooLarge, neutralize_cell
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -143,7 +143,9 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == time.min else value.isoformat()
     if isinstance(value, date | time):
         return value.isoformat()
-    return str(value)
+    # A workbook's text is text: escaped here as a CSV export escapes it, so that the reader's
+    # unescaping gives back exactly what the cell holds ("'=x" stays "'=x", "=x" stays "=x").
+    return neutralize_cell(str(value))
 
 
 class _Line:
@@ -194,12 +196,13 @@ def xlsx_download(
 
     def excel(value):
         # Numbers stay numbers a spreadsheet can add up (floats hold the 15 digits a quantity
-        # has); a workbook has no time zones, so times are local; and text is always text,
-        # never a formula, whatever it starts with.
+        # has); text is always text, never a formula, whatever it starts with. A workbook's
+        # time has no zone and keeps milliseconds only, so a time stamp is written as the CSV
+        # writes it (ISO 8601 with its offset): it re-imports to the microsecond.
         if isinstance(value, Decimal):
             return float(value)
-        if isinstance(value, datetime) and timezone.is_aware(value):
-            return timezone.localtime(value).replace(tzinfo=None)
+        if isinstance(value, datetime):
+            value = value.isoformat()
         if isinstance(value, str):
             # A workbook is XML, which cannot hold most control characters; each one that a
             # stored text has is written as U+FFFD rather than failing the whole download.

@@ -1,24 +1,16 @@
 """Fixtures of the browser tests: one headless Chromium for the whole run, with no cookies left
 from the previous test, against pytest-django's live server.
 
-Every browser test leaves screenshots in `SCREENSHOT_DIR/<database vendor>/` (README.md,
-"Tests"): the steps a test names with `screenshot(browser, "step")`, and the page it ended on,
-passed or failed. CI keeps the folder as the run's artefacts; it is never committed.
+Every browser test leaves screenshots in `artifacts/screenshots/<database>/` (README.md,
+`tests.browser.screenshots`): the steps a test names with `screenshot(browser, "step")`, and
+the page it ended on, passed or failed. CI keeps them as the run's artefacts; never committed.
 """
-
-import os
-import re
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from tests.browser.chromium import missing_browser, start_chromium
-
-SCREENSHOT_DIR = Path(
-    os.environ.get("BROWSER_SCREENSHOT_DIR")
-    or Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-)
+from tests.browser.screenshots import screenshot_of_the_end, screenshot_path
 
 
 @pytest.fixture(scope="session")
@@ -32,22 +24,20 @@ def chromium():
     driver.quit()
 
 
-def _screenshot_path(test_name: str, step: str) -> Path:
-    # One folder per database, so the two CI stages keep each other's pictures.
-    folder = SCREENSHOT_DIR / connection.vendor
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', f'{test_name}--{step}')}.png"
-
-
 @pytest.fixture
 def screenshot(request):
-    """`screenshot(browser, "step")` saves what the browser shows now, named for test and step."""
+    """`screenshot(browser, "step")` saves what the browser shows now, named for test and step.
 
-    def take(browser, step: str) -> Path:
-        path = _screenshot_path(request.node.name, step)
+    `screenshot.taken` holds the steps saved so far.
+    """
+
+    def take(browser, step: str):
+        path = screenshot_path(request.node, step)
         browser.save_screenshot(str(path))
+        take.taken.add(step)
         return path
 
+    take.taken = set()
     return take
 
 
@@ -60,9 +50,11 @@ def browser(chromium, live_server, monkeypatch, screenshot):
     # users"). Server threads make their connections from this very dict, so they close each
     # one at the end of its request instead.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
-    yield chromium
-    # The page the test ended on: on a failure, the first thing to look at.
-    screenshot(chromium, "end")
-    # Every test signs in as its own user: drop the session cookie of this one.
-    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    chromium.get("about:blank")
+    try:
+        yield chromium
+    finally:
+        # The page the test ended on: on a failure, the first thing to look at.
+        screenshot_of_the_end(chromium, screenshot)
+        # Every test signs in as its own user: drop the session cookie of this one.
+        chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        chromium.get("about:blank")

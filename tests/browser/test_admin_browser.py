@@ -29,6 +29,7 @@ from inventory import services
 from inventory.models import MovementKind, MovementSource, StockMovement, StockRecord
 from items.item_csv import CSV_COLUMNS
 from items.models import Item
+from tests.browser.screenshots import screenshot_of_the_end
 from tests.conftest import user_with_role
 from tests.factories import TEST_PASSWORD, ItemFactory, LocationFactory
 from tests.helpers import assert_ledger_balances
@@ -320,12 +321,15 @@ PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 
 
 @pytest.fixture
-def phone(browser):
+def phone(browser, screenshot):
     """The browser as wide as a phone, put back to its usual size afterwards."""
     usual = browser.get_window_size()
     browser.set_window_size(PHONE_WIDTH, PHONE_HEIGHT)
-    yield browser
-    browser.set_window_size(usual["width"], usual["height"])
+    try:
+        yield browser
+    finally:
+        screenshot_of_the_end(browser, screenshot)  # still as wide as the phone
+        browser.set_window_size(usual["width"], usual["height"])
 
 
 def test_staff_record_a_delivery_on_a_phone_with_the_fields_inside_the_screen(

@@ -265,6 +265,18 @@ def shelf(run, location):
         item = item_with_stock(location, on_hand, reorder_min=Decimal(reorder_min))
         forecast(run, item, mean=3.0, hi95=4.0)
     forecast(run, item_with_stock(location, "3"), mean=1.5, hi95=1.5)
+    # Stock over two lots that adds up to exactly the minimum (and, on SQLite, a float sum
+    # a hair over it), then to exactly the reorder point.
+    for lots, reorder_min, mean, hi95 in (
+        ((Decimal("1.1"), Decimal("2.2")), "3.3", 0.0, 0.0),
+        ((Decimal("0.1"), Decimal("7.9")), "0", 3.0, 4.0),
+    ):
+        item = item_with_stock(location, None, reorder_min=Decimal(reorder_min), reorder_max=10)
+        for n, quantity in enumerate(lots):
+            stock_services.stock_receive(
+                item=item, location=location, quantity=quantity, lot=f"L{n}"
+            )
+        forecast(run, item, mean=mean, hi95=hi95)
     return run
 
 

@@ -134,3 +134,19 @@ def test_a_signed_out_visitor_gets_the_login_page_not_the_rows(client, pantry):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert b"RICE" not in content(response)
+
+
+def test_a_download_from_a_later_page_holds_every_page(client, pantry):
+    response = signed_in(client, "viewer").get(reverse("admin:items_item_export_csv"), {"p": "999"})
+
+    assert response.status_code == 200
+    assert len(csv_rows(response)) == 1 + 3
+
+
+def test_a_search_the_list_refuses_goes_back_to_the_list_instead_of_downloading_all(client, pantry):
+    response = signed_in(client, "viewer").get(
+        reverse("admin:items_item_export_csv"), {"q": "RI\x00CE"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:items_item_changelist')}?e=1"

@@ -2,7 +2,7 @@
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -246,3 +246,31 @@ def test_a_text_with_control_characters_is_exported_with_replacement_marks(api_c
     rows = sheet_rows(api_client.get(ITEMS_XLSX))
 
     assert rows[1][1] == "Bad\ufffdname\ufffd"
+
+
+def test_names_that_look_escaped_come_back_from_an_xlsx_export_unchanged(api_client):
+    for n, name in enumerate(["'=quoted", "''+x", "'@home", "'plain", "-5 %"]):
+        ItemFactory(sku=f"SKU-{n}", name=name)
+    before = db_state()
+
+    rows = sheet_rows(api_client.get(ITEMS_XLSX))
+    response = post_xlsx(api_client, ITEMS_IMPORT, _workbook_of(rows))
+
+    assert response.json()["data"]["unchanged"] == 5
+    assert db_state() == before
+
+
+def test_a_counted_record_comes_back_from_an_xlsx_export_to_the_microsecond(api_client):
+    item, walk_in = ItemFactory(sku="SKU-1"), LocationFactory(code="WALK-IN")
+    stock_services.stock_count(item=item, location=walk_in, counted_quantity=Decimal("3"))
+    # As the clock stamps it: to the microsecond, finer than a workbook's milliseconds.
+    StockRecord.objects.update(last_counted_at=datetime(2026, 12, 1, 9, 30, 5, 450268, tzinfo=UTC))
+    record = StockRecord.objects.get()
+    before = db_state()
+
+    rows = sheet_rows(api_client.get(STOCK_XLSX))
+    response = post_xlsx(api_client, STOCK_IMPORT, _workbook_of(rows))
+
+    assert rows[1][5] == record.last_counted_at.isoformat()
+    assert response.json()["data"]["unchanged"] == 1
+    assert db_state() == before
