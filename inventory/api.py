@@ -22,6 +22,9 @@ from inventory.serializers import (
     LocationSerializer,
     MovementSerializer,
     StockAdjustSerializer,
+    StockBatchResultSerializer,
+    StockBatchSchemaSerializer,
+    StockBatchSerializer,
     StockChangeSerializer,
     StockCountSerializer,
     StockIssueReverseSerializer,
@@ -178,10 +181,7 @@ class InventorySummaryApi(APIView):
 
 
 def _change_response(movement) -> dict:
-    return {
-        "movement": selectors.movement_row(movement_id=movement.pk),
-        "stock": selectors.stock_row(record_id=movement.stock_record_id),
-    }
+    return selectors.change_rows(movement)
 
 
 class _StockOperationApi(APIView):
@@ -195,10 +195,9 @@ class _StockOperationApi(APIView):
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        # The answer's rows are read inside the change's transaction, before it commits: read
-        # after the commit, a connection lost in between would answer 500 for a change that
-        # was made, which a client retrying on 500 would make twice. The row locks are held
-        # for those two reads by id as well.
+        # The answer is made inside the change's transaction, from the rows it wrote (no read):
+        # made after the commit, a connection lost in between would answer 500 for a change
+        # that was made, which a client retrying on 500 would make twice.
         # With an Idempotency-Key, a retry gets this answer back instead of a second change.
         def write():
             result = self.perform(
@@ -301,6 +300,58 @@ class StockIssueReverseApi(_StockOperationApi):
                 **provenance,
             )
         )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Many stock operations in one request",
+        description="Receipts, issues and write-offs (up to "
+        f"{services.BATCH_MAX_OPERATIONS}), applied in order, each by the rules of its own route "
+        "and with its own ledger row. With `atomic` (the default) a refused operation refuses "
+        "the batch: nothing is done, and the error names every refused operation in `details` "
+        "(`operations[i].field`); the answer is 201. Without, the refused operations are "
+        "reported in `results` and the others done; the answer is 200. With an "
+        "`Idempotency-Key` the whole batch is done at most once.",
+        request=StockBatchSchemaSerializer,
+        responses={
+            (201, "application/json"): envelope(StockBatchResultSerializer),
+            (200, "application/json"): envelope(StockBatchResultSerializer),
+            **errors(400, 404, 409, 422),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+)
+class StockBatchApi(APIView):
+    required_permissions = {"POST": "inventory.move_stock"}
+
+    def post(self, request):
+        serializer = StockBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        atomic = serializer.validated_data["atomic"]
+        fields = services.BatchOperation.__dataclass_fields__
+        # Each line as sent (unknown keys left out): the service refuses a bad value as that
+        # line's refusal.
+        operations = [
+            services.BatchOperation(
+                **{name: value for name, value in line.items() if name in fields}
+            )
+            for line in serializer.validated_data["operations"]
+        ]
+
+        def write():
+            lines = services.stock_batch(
+                operations=operations,
+                atomic=atomic,
+                performed_by=request.user,
+                source=MovementSource.API,
+            )
+            return success_response(
+                selectors.batch_result(lines, atomic=atomic),
+                status_code=status.HTTP_201_CREATED if atomic else status.HTTP_200_OK,
+                message="Stock operations done",
+            )
+
+        return run_once(request, route=request.path_info.rstrip("/"), write=write)
 
 
 @extend_schema_view(

@@ -13,6 +13,7 @@ from django.db import connection
 
 from inventory.cached_responses import SUMMARY
 from inventory.models import Location, StockMovement, StockRecord
+from inventory_project.api.idempotency import delete_expired_keys
 from inventory_project.http import response_cache as cache
 from items.cached_responses import ITEM_LIST_ACTIVE
 from items.models import Item
@@ -50,10 +51,15 @@ def collect_cache_statistics() -> dict:
     return cache.statistics()
 
 
+def forget_expired_idempotency_keys() -> dict:
+    return {"deleted": delete_expired_keys()}
+
+
 TASKS: tuple[tuple[str, Callable[[], dict]], ...] = (
     ("warm_cache", warm_cache),
     ("database_health", check_database),
     ("cache_statistics", collect_cache_statistics),
+    ("expired_idempotency_keys", forget_expired_idempotency_keys),
 )
 
 

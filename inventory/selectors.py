@@ -1,12 +1,13 @@
 """Reads of stock on hand, the ledger and the inventory summary."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from inventory.error_codes import StockErrorCode
 from inventory.models import Location, StockMovement, StockRecord
@@ -62,12 +63,89 @@ def stock_row(*, record_id: int) -> dict:
     return STOCK_COLUMNS.one(StockRecord.objects.filter(pk=record_id))
 
 
+def change_rows(movement: StockMovement) -> dict:
+    """The answer of a stock operation: its ledger row and the record it changed.
+
+    As the list routes show them, from the objects the operation wrote (no query).
+    """
+    return {
+        "movement": MOVEMENT_COLUMNS.of(movement),
+        "stock": STOCK_COLUMNS.of(movement.stock_record),
+    }
+
+
+def batch_result(lines, *, atomic: bool) -> dict:
+    """The answer of a batch (`services.stock_batch`), from the rows it wrote (no query)."""
+    results, stock = [], {}
+    for line in lines:
+        if line.movement is not None:
+            results.append(
+                {
+                    "index": line.index,
+                    "status": "applied",
+                    "movement": change_rows(line.movement)["movement"],
+                }
+            )
+            stock[line.movement.stock_record_id] = line.movement.stock_record
+        else:
+            refusal = line.refusal
+            results.append(
+                {
+                    "index": line.index,
+                    "status": "refused",
+                    "code": refusal.code,
+                    "error": refusal.message,
+                    "field": refusal.field,
+                }
+            )
+    return {
+        "atomic": atomic,
+        "applied": sum(1 for r in results if r["status"] == "applied"),
+        "refused": sum(1 for r in results if r["status"] == "refused"),
+        "results": results,
+        "stock": [STOCK_COLUMNS.of(record) for record in stock.values()],
+    }
+
+
 def movement_queryset() -> QuerySet[StockMovement]:
     return StockMovement.objects.order_by("-created_at", "-id")
 
 
 def movement_row(*, movement_id: int) -> dict:
     return MOVEMENT_COLUMNS.one(StockMovement.objects.filter(pk=movement_id))
+
+
+def item_and_location(*, sku: str, code: str) -> tuple[Item | None, Location | None]:
+    """The item of `sku` and the location of `code`, in one query (a stock operation's two).
+
+    None for either that does not exist (when the item does not, neither is read).
+    """
+    location = Location.objects.filter(code=code).values(
+        data=JSONObject(id="id", code="code", name="name", active="active", created_at="created_at")
+    )[:1]
+    item = (
+        Item.objects.filter(sku=sku)
+        .annotate(location_data=Subquery(location, output_field=JSONField()))
+        .first()
+    )
+    if item is None:
+        return None, None
+    data = item.location_data
+    if data is None:
+        return item, None
+    created_at = parse_datetime(data["created_at"])
+    if timezone.is_naive(created_at):  # SQLite's text, in UTC
+        created_at = timezone.make_aware(created_at, UTC)
+    found = Location(
+        id=data["id"],
+        code=data["code"],
+        name=data["name"],
+        active=bool(data["active"]),
+        created_at=created_at,
+    )
+    found._state.adding = False
+    found._state.db = item._state.db
+    return item, found
 
 
 def location_queryset() -> QuerySet[Location]:

@@ -12,7 +12,8 @@ from inventory.models import (
     MovementSource,
     StockMovement,
 )
-from inventory.services import REASON_MAX_LENGTH
+from inventory.selectors import item_and_location
+from inventory.services import BATCH_MAX_OPERATIONS, REASON_MAX_LENGTH
 from inventory_project.api.fields import NaturalKeyField
 from inventory_project.text_length import max_length
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
@@ -122,6 +123,27 @@ class TransferResultSerializer(serializers.Serializer):
     to_stock = StockSerializer()
 
 
+class StockBatchLineResultSerializer(serializers.Serializer):
+    """What became of one operation of a batch."""
+
+    index = serializers.IntegerField(help_text="Its place in `operations`, from 0.")
+    status = serializers.ChoiceField(choices=["applied", "refused"])
+    movement = MovementSerializer(required=False, help_text="The ledger row, when applied.")
+    code = serializers.CharField(required=False, help_text="Why it was refused (error code).")
+    error = serializers.CharField(required=False, help_text="Why it was refused, in words.")
+    field = serializers.CharField(
+        required=False, allow_null=True, help_text="The field of the operation refused."
+    )
+
+
+class StockBatchResultSerializer(serializers.Serializer):
+    atomic = serializers.BooleanField()
+    applied = serializers.IntegerField(help_text="Operations done.")
+    refused = serializers.IntegerField(help_text="Operations refused (0 when atomic).")
+    results = StockBatchLineResultSerializer(many=True, help_text="One per operation, in order.")
+    stock = StockSerializer(many=True, help_text="Each stock row changed, as it is now.")
+
+
 # --- input --------------------------------------------------------------------------------
 
 
@@ -142,6 +164,22 @@ class _StockOperationSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
+
+    def to_internal_value(self, data):
+        # The item and the location in one query instead of one each: a stock operation's
+        # statements are few and counted (BENCHMARKS.md). A key that is not a usable string
+        # is left to its field to refuse.
+        sku, code = (
+            data.get(name) if hasattr(data, "get") else None for name in ("sku", "location")
+        )
+        if all(isinstance(key, str) and key.strip() and "\x00" not in key for key in (sku, code)):
+            item, location = item_and_location(sku=sku.strip(), code=code.strip())
+            self.prefetched_natural_keys = {
+                name: (key.strip(), found)
+                for name, key, found in (("sku", sku, item), ("location", code, location))
+                if found is not None
+            }
+        return super().to_internal_value(data)
 
 
 class StockReceiveSerializer(_StockOperationSerializer):
@@ -199,3 +237,47 @@ class StockTransferSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
+
+
+class StockBatchOperationSerializer(serializers.Serializer):
+    """One operation of a batch, with the fields and rules of its single route.
+
+    (For the schema: the service checks the values line by line, so that one bad line is that
+    line's refusal.)
+    """
+
+    operation = serializers.ChoiceField(choices=["receive", "issue", "waste"])
+    sku = serializers.CharField(help_text="SKU of an existing item.")
+    location = serializers.CharField(help_text="Code of a location.")
+    quantity = quantity_field(min_value=Decimal("0.001"), help_text="Always positive.")
+    lot = serializers.CharField(max_length=LOT_MAX_LENGTH, required=False, allow_blank=True)
+    expires_at = serializers.DateField(
+        required=False, allow_null=True, help_text="Receipts only: the lot's expiry date."
+    )
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Required for `waste`.",
+    )
+    allow_negative = serializers.BooleanField(required=False, default=False)
+
+
+class StockBatchSerializer(serializers.Serializer):
+    atomic = serializers.BooleanField(
+        default=True,
+        help_text="true (the default): all operations or none. false: each operation on its "
+        "own; the refused ones are reported and the others done.",
+    )
+    operations = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=BATCH_MAX_OPERATIONS,
+        help_text=f"1 to {BATCH_MAX_OPERATIONS} operations, applied in order.",
+    )
+
+
+class StockBatchSchemaSerializer(StockBatchSerializer):
+    """The request as the schema shows it: every operation's fields."""
+
+    operations = StockBatchOperationSerializer(many=True)

@@ -8,15 +8,21 @@ Each operation runs in one transaction, locks the stock rows it changes (in prim
 computes the new quantity from the locked row, and writes one ledger row per changed record with
 who, when, why, the source it came through and the request id. The API views, the admin, CSV
 imports and management commands all call these functions, so every source leaves the same ledger.
+
+On PostgreSQL a receipt, issue, write-off or adjustment of a record that exists is one
+`UPDATE ... RETURNING` (which takes the row lock, adds in SQL and keeps the rules in its WHERE)
+and the ledger row's INSERT; anything else (a new record, a refusal to word) takes the full
+path. `stock_batch` applies many operations set-based, in a few statements for all of them.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory import rules
@@ -38,9 +44,11 @@ from inventory_project.codes import code_problem
 from inventory_project.csvio import bulk
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
-from inventory_project.service_errors import ConflictError, ServiceError
+from inventory_project.service_errors import ConflictError, NotFoundError, ServiceError
 from inventory_project.text_length import check_length, max_length
-from items.models import Item
+from inventory_project.transactions import atomic_step
+from items.error_codes import ItemErrorCode
+from items.models import MAX_QUANTITY, Item
 
 REASON_MAX_LENGTH = max_length(StockMovement, "reason")
 
@@ -127,27 +135,14 @@ def _apply_change(
     reverses: StockMovement | None = None,
 ) -> StockMovement:
     """Change a locked record by `delta` and append its ledger row, in the caller's transaction."""
-    new_quantity = record.quantity + delta
-    if rules.enters_inactive_location(delta, record.location.active):
-        field = "to_location" if transfer_id else "location"
-        raise ServiceError(
-            f"{field}: {record.location.code} is inactive; stock can leave it but not enter it.",
-            code=StockErrorCode.LOCATION_INACTIVE,
-            field=field,
-        )
-    if rules.goes_below_zero(new_quantity, allow_negative):
-        raise ServiceError(
-            _insufficient_stock_message(record, requested=-delta, kind=kind),
-            code=StockErrorCode.INSUFFICIENT_STOCK,
-            field="quantity",
-            status_code=409,
-        )
-    if rules.out_of_range(new_quantity):
-        raise ServiceError(
-            f"The resulting quantity {format_quantity(new_quantity)} is out of range.",
-            code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
-            field="quantity",
-        )
+    new_quantity = _checked_quantity(
+        location=record.location,
+        on_hand=record.quantity,
+        delta=delta,
+        allow_negative=allow_negative,
+        location_field="to_location" if transfer_id else "location",
+        insufficient=lambda: _insufficient_stock_message(record, requested=-delta, kind=kind),
+    )
     now = timezone.now()
     record.quantity = new_quantity
     update_fields = ["quantity", "updated_at"]
@@ -158,15 +153,76 @@ def _apply_change(
         record.expires_at = expires_at
         update_fields.append("expires_at")
     record.save(update_fields=update_fields)
+    return _ledger_row(
+        record,
+        kind=kind,
+        delta=delta,
+        now=now,
+        performed_by=performed_by,
+        source=source,
+        reason=reason,
+        transfer_id=transfer_id,
+        reverses=reverses,
+    )
+
+
+def _checked_quantity(
+    *,
+    location: Location,
+    on_hand: Decimal,
+    delta: Decimal,
+    allow_negative: bool,
+    location_field: str,
+    insufficient: Callable[[], str],
+) -> Decimal:
+    """The quantity a change of `delta` leaves, or the refusal of the rules it breaks."""
+    if rules.enters_inactive_location(delta, location.active):
+        raise ServiceError(
+            f"{location_field}: {location.code} is inactive; stock can leave it but not enter it.",
+            code=StockErrorCode.LOCATION_INACTIVE,
+            field=location_field,
+        )
+    new_quantity = on_hand + delta
+    if rules.goes_below_zero(new_quantity, allow_negative):
+        raise ServiceError(
+            insufficient(),
+            code=StockErrorCode.INSUFFICIENT_STOCK,
+            field="quantity",
+            status_code=409,
+        )
+    if rules.out_of_range(new_quantity):
+        raise ServiceError(
+            f"The resulting quantity {format_quantity(new_quantity)} is out of range.",
+            code=StockErrorCode.QUANTITY_OUT_OF_RANGE,
+            field="quantity",
+        )
+    return new_quantity
+
+
+def _ledger_row(
+    record: StockRecord,
+    *,
+    kind: MovementKind,
+    delta: Decimal,
+    now,
+    performed_by,
+    source: MovementSource,
+    reason: str,
+    transfer_id: uuid.UUID | None = None,
+    reverses: StockMovement | None = None,
+) -> StockMovement:
+    """The ledger row of a change just written to `record` (whose quantity is the new one)."""
     cache.invalidate(groups=[STOCK_GROUP])
+    # The record's item and location go in as objects, not ids: the answer of the operation
+    # is read from the row in memory (`selectors.change_rows`), without a query.
     return StockMovement.objects.create(
         stock_record=record,
-        item_id=record.item_id,
-        location_id=record.location_id,
+        item=record.item,
+        location=record.location,
         lot=record.lot,
         kind=kind,
         quantity_delta=delta,
-        quantity_after=new_quantity,
+        quantity_after=record.quantity,
         created_at=now,
         created_by=performed_by if getattr(performed_by, "is_authenticated", False) else None,
         reason=reason,
@@ -174,6 +230,77 @@ def _apply_change(
         source=source,
         transfer_id=transfer_id,
         reverses=reverses,
+    )
+
+
+def _change_in_place(
+    *,
+    item: Item,
+    location: Location,
+    lot: str,
+    kind: MovementKind,
+    delta: Decimal,
+    allow_negative: bool,
+    expires_at: date | None,
+    performed_by,
+    source: MovementSource,
+    reason: str,
+) -> StockMovement | None:
+    """The change as one `UPDATE ... RETURNING` of an existing record, on PostgreSQL.
+
+    The statement takes the row lock, adds `delta` in SQL and keeps the rules in its WHERE
+    (the range, and no stock below zero unless allowed), so a change that passes them costs
+    that statement and the ledger row. None when it changed nothing (no such record yet, or a
+    rule would refuse it): the caller then takes the full path, which locks, creates or words
+    the refusal. A location that may not be filled is left to that path at once.
+    """
+    if connection.vendor != "postgresql" or rules.enters_inactive_location(delta, location.active):
+        return None
+    table = connection.ops.quote_name(StockRecord._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET quantity = quantity + %s, updated_at = %s, "  # noqa: S608
+            "expires_at = COALESCE(%s, expires_at) "
+            "WHERE item_id = %s AND location_id = %s AND lot = %s "
+            "AND quantity + %s BETWEEN %s AND %s "
+            "RETURNING id, quantity, expires_at, last_counted_at, created_at",
+            [
+                delta,
+                now,
+                expires_at,
+                item.pk,
+                location.pk,
+                lot,
+                delta,
+                -MAX_QUANTITY if allow_negative else Decimal(0),
+                MAX_QUANTITY,
+            ],
+        )
+        changed = cursor.fetchone()
+    if changed is None:
+        return None
+    record_id, quantity, expires_at, last_counted_at, created_at = changed
+    record = StockRecord(
+        id=record_id,
+        item=item,
+        location=location,
+        lot=lot,
+        quantity=quantity,
+        expires_at=expires_at,
+        last_counted_at=last_counted_at,
+        created_at=created_at,
+        updated_at=now,
+    )
+    record._state.adding = False
+    return _ledger_row(
+        record,
+        kind=kind,
+        delta=delta,
+        now=now,
+        performed_by=performed_by,
+        source=source,
+        reason=reason,
     )
 
 
@@ -226,7 +353,22 @@ def _change_one(
     counted_quantity: Decimal | None = None,
     expires_at: date | None = None,
 ) -> StockMovement:
-    with transaction.atomic():
+    with atomic_step():
+        if delta is not None:
+            movement = _change_in_place(
+                item=item,
+                location=location,
+                lot=lot,
+                kind=kind,
+                delta=delta,
+                allow_negative=allow_negative,
+                expires_at=expires_at,
+                performed_by=performed_by,
+                source=source,
+                reason=reason,
+            )
+            if movement is not None:
+                return movement
         record_id = _record_id(item=item, location=location, lot=lot)
         record = lock_stock_records(record_id)[record_id]
         if counted_quantity is not None:
@@ -612,3 +754,281 @@ def stock_record_set_expiry(*, record: StockRecord, expires_at: date | None) -> 
     record.save(update_fields=["expires_at", "updated_at"])
     cache.invalidate(groups=[STOCK_GROUP])
     return record
+
+
+# --- many operations in one request ----------------------------------------------------------
+
+BATCH_MAX_OPERATIONS = 1000
+# What each operation of a batch does: the kind of its ledger row, and the sign of its quantity.
+BATCH_KINDS = {
+    "receive": (MovementKind.RECEIPT, 1),
+    "issue": (MovementKind.ISSUE, -1),
+    "waste": (MovementKind.WASTE, -1),
+}
+
+
+@dataclass(frozen=True)
+class BatchOperation:
+    """One line of a batch, its values as the caller sent them.
+
+    The service checks each: a value of the wrong type is that line's refusal, not the batch's.
+    """
+
+    operation: object = None
+    sku: object = None
+    location: object = None
+    quantity: object = None
+    lot: object = ""
+    expires_at: object = None
+    reason: object = ""
+    allow_negative: object = False
+
+
+@dataclass
+class BatchLine:
+    """What became of one operation: its ledger row, or the refusal."""
+
+    index: int
+    movement: StockMovement | None = None
+    refusal: ServiceError | None = None
+
+
+class BatchRefused(ServiceError):
+    """An all-or-nothing batch with a refused operation: nothing was done."""
+
+    def __init__(self, lines: list[BatchLine]) -> None:
+        refused = [line for line in lines if line.refusal is not None]
+        first = refused[0]
+        super().__init__(
+            f"{len(refused)} of {len(lines)} operations refused, nothing done; operations"
+            f"[{first.index}]: {first.refusal.message}",
+            code="batch_refused",
+            status_code=first.refusal.status_code,
+            details={
+                f"operations[{line.index}]"
+                + (f".{line.refusal.field}" if line.refusal.field else ""): [line.refusal.message]
+                for line in refused
+            },
+        )
+        self.lines = lines
+
+
+class _BatchValues(NamedTuple):
+    kind: MovementKind
+    delta: Decimal
+    sku: str
+    location: str
+    lot: str
+    reason: str
+    expires_at: date | None
+    allow_negative: bool
+
+
+def _batch_text(value, field: str, *, required: bool) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or "\x00" in value or (required and not value.strip()):
+        raise ServiceError(f"{field} must be a non-empty text.", field=field)
+    return value.strip()
+
+
+def _batch_values(operation: BatchOperation) -> _BatchValues:
+    """The checked values of a line, or the `ServiceError` refusing it."""
+    if not isinstance(operation.operation, str) or operation.operation not in BATCH_KINDS:
+        raise ServiceError(
+            f"operation must be one of: {', '.join(BATCH_KINDS)}.",
+            code="invalid_operation",
+            field="operation",
+        )
+    kind, sign = BATCH_KINDS[operation.operation]
+    if isinstance(operation.quantity, bool | dict | list):
+        raise ServiceError(
+            "quantity must be a number.", code=StockErrorCode.INVALID_QUANTITY, field="quantity"
+        )
+    expires_at = operation.expires_at
+    if expires_at is not None and not isinstance(expires_at, date):
+        try:
+            expires_at = date.fromisoformat(expires_at) if isinstance(expires_at, str) else None
+        except ValueError:
+            expires_at = None
+        if expires_at is None:
+            raise ServiceError("expires_at must be a date (YYYY-MM-DD).", field="expires_at")
+    if not isinstance(operation.allow_negative, bool):
+        raise ServiceError("allow_negative must be true or false.", field="allow_negative")
+    return _BatchValues(
+        kind=kind,
+        delta=sign * _positive_quantity(operation.quantity),
+        sku=_batch_text(operation.sku, "sku", required=True),
+        location=_batch_text(operation.location, "location", required=True),
+        lot=_clean_lot(_batch_text(operation.lot, "lot", required=False)),
+        reason=_clean_reason(
+            _batch_text(operation.reason, "reason", required=False),
+            required=kind == MovementKind.WASTE,
+        ),
+        expires_at=expires_at,
+        allow_negative=operation.allow_negative,
+    )
+
+
+def stock_batch(
+    *,
+    operations: list[BatchOperation],
+    atomic: bool = True,
+    performed_by=None,
+    source: MovementSource = MovementSource.API,
+) -> list[BatchLine]:
+    """Receipts, issues and write-offs, many at once, applied in order as one operation each.
+
+    Each line follows the rules of its single operation (`stock_receive`, `stock_issue`,
+    `stock_waste`) against the stock the lines before it left, and writes one ledger row. With
+    `atomic` a refused line refuses the batch (`BatchRefused`, nothing written); without, the
+    refused lines are reported and the others done. Set-based: the SKUs and location codes are
+    read in two queries, the records locked in one (in primary-key order, as every operation
+    locks), missing ones made in one, and the changes written with one UPDATE and one INSERT.
+    """
+    if len(operations) > BATCH_MAX_OPERATIONS:
+        raise ServiceError(
+            f"A batch takes at most {BATCH_MAX_OPERATIONS} operations.",
+            code="batch_too_large",
+            field="operations",
+        )
+    lines = [BatchLine(index) for index in range(len(operations))]
+    cleaned: dict[int, _BatchValues] = {}
+    for line, operation in zip(lines, operations, strict=True):
+        try:
+            cleaned[line.index] = _batch_values(operation)
+        except ServiceError as refusal:
+            line.refusal = refusal
+    with atomic_step():
+        items = Item.objects.in_bulk({v.sku for v in cleaned.values()}, field_name="sku")
+        locations = Location.objects.in_bulk(
+            {v.location for v in cleaned.values()}, field_name="code"
+        )
+        keys: dict[int, tuple[Item, Location, str]] = {}
+        for index, values in cleaned.items():
+            item, location = items.get(values.sku), locations.get(values.location)
+            if item is None:
+                lines[index].refusal = NotFoundError(
+                    f"Unknown SKU {values.sku}.", code=ItemErrorCode.NOT_FOUND, field="sku"
+                )
+            elif location is None:
+                lines[index].refusal = NotFoundError(
+                    f"Unknown location {values.location}.",
+                    code=StockErrorCode.LOCATION_NOT_FOUND,
+                    field="location",
+                )
+            else:
+                keys[index] = (item, location, values.lot)
+        # Every line is looked at, also when the batch is already refused: the refusal then
+        # names all that is wrong with it, not only the first.
+        records = _batch_records(keys, cleaned)
+        now = timezone.now()
+        created_by = performed_by if getattr(performed_by, "is_authenticated", False) else None
+        request_id = get_request_id()
+        changed: dict[int, StockRecord] = {}
+        for index, (item, location, lot) in keys.items():
+            values = cleaned[index]
+            record = records.get((item.pk, location.pk, lot))
+            try:
+                new_quantity = _batch_checked(record, item, location, values)
+            except ServiceError as refusal:
+                lines[index].refusal = refusal
+                continue
+            record.quantity = new_quantity
+            if values.expires_at is not None and values.delta > 0:
+                record.expires_at = values.expires_at
+            record.updated_at = now
+            changed[record.pk] = record
+            lines[index].movement = StockMovement(
+                stock_record=record,
+                item=item,
+                location=location,
+                lot=lot,
+                kind=values.kind,
+                quantity_delta=values.delta,
+                quantity_after=new_quantity,
+                created_at=now,
+                created_by=created_by,
+                reason=values.reason,
+                request_id=request_id,
+                source=source,
+            )
+        if atomic and any(line.refusal for line in lines):
+            raise BatchRefused(lines)
+        bulk.update_rows(
+            StockRecord,
+            ["quantity", "expires_at", "updated_at"],
+            [(r.pk, r.quantity, r.expires_at, r.updated_at) for r in changed.values()],
+        )
+        StockMovement.objects.bulk_create([line.movement for line in lines if line.movement])
+        if changed:
+            cache.invalidate(groups=[STOCK_GROUP])
+    return lines
+
+
+def _batch_records(
+    keys: dict[int, tuple[Item, Location, str]], cleaned: dict[int, _BatchValues]
+) -> dict[tuple[int, int, str], StockRecord]:
+    """The batch's stock records, locked; made first (at zero) where a line may put stock in."""
+    now = timezone.now()
+    to_make = {
+        (item.pk, location.pk, lot): (item.pk, location.pk, lot, Decimal(0), now, now)
+        for index, (item, location, lot) in keys.items()
+        if (cleaned[index].delta > 0 and location.active) or cleaned[index].allow_negative
+    }
+    # Made before the lock, skipping any that exist (or that another transaction just made).
+    bulk.insert_returning(
+        StockRecord,
+        ["item", "location", "lot", "quantity", "created_at", "updated_at"],
+        list(to_make.values()),
+        conflict=["item", "location", "lot"],
+        returning=["pk"],
+    )
+    wanted = set()
+    items_by_id: dict[int, Item] = {}
+    locations_by_id: dict[int, Location] = {}
+    for item, location, lot in keys.values():
+        wanted.add((item.pk, location.pk, lot))
+        items_by_id[item.pk], locations_by_id[location.pk] = item, location
+    if not wanted:
+        return {}
+    found = {}
+    # Every record of those items, locations and lots (a few more than asked, at most), in the
+    # order every writer locks in.
+    for record in (
+        StockRecord.objects.select_for_update(of=("self",))
+        .filter(
+            item_id__in=items_by_id,
+            location_id__in=locations_by_id,
+            lot__in={key[2] for key in wanted},
+        )
+        .order_by("pk")
+    ):
+        key = (record.item_id, record.location_id, record.lot)
+        if key in wanted:
+            record.item, record.location = items_by_id[key[0]], locations_by_id[key[1]]
+            found[key] = record
+    return found
+
+
+def _batch_checked(
+    record: StockRecord | None, item: Item, location: Location, values: _BatchValues
+) -> Decimal:
+    """The quantity a line leaves on its record, or the refusal its single operation gives.
+
+    A line without a record takes stock away (a record is made for every line that may put
+    some in): there is none to take.
+    """
+    on_hand = record.quantity if record is not None else Decimal(0)
+    where = f"{item.sku} at {location.code}" + (f" lot {values.lot}" if values.lot else "")
+    return _checked_quantity(
+        location=location,
+        on_hand=on_hand,
+        delta=values.delta,
+        allow_negative=values.allow_negative and record is not None,
+        location_field="location",
+        insufficient=lambda: (
+            f"Insufficient stock of {where}: {format_quantity(on_hand)} on hand, "
+            f"{format_quantity(-values.delta)} requested."
+        ),
+    )

@@ -21,6 +21,7 @@ urlpatterns = [
         api.MovementViewSet.as_view({"get": "list"}),
         name="movement-list",
     ),
+    re_path(r"^inventory/movements/batch/?$", api.StockBatchApi.as_view(), name="stock-batch"),
     re_path(r"^inventory/receive/?$", api.StockReceiveApi.as_view(), name="stock-receive"),
     re_path(r"^inventory/issue/?$", api.StockIssueApi.as_view(), name="stock-issue"),
     re_path(

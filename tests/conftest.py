@@ -127,3 +127,20 @@ def stocked(item, location):
     """10 kg of the item in the walk-in, received through the service (one ledger row)."""
     stock_services.stock_receive(item=item, location=location, quantity=Decimal("10"))
     return item.stock_records.get(location=location, lot="")
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """What the Redis client sent since the fixture began, one entry per round trip (a command,
+    or a pipeline of them): a spy on the real client, which still sends everything."""
+    from redis.connection import AbstractConnection
+
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(self, command, *args, **kwargs):
+        sent.append(command)
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return sent

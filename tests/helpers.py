@@ -4,6 +4,7 @@ import socket
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
@@ -17,6 +18,11 @@ UNREACHABLE_REDIS = {
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
     }
 }
+
+on_redis = pytest.mark.skipif(
+    not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
+    reason="needs the Redis cache (REDIS_URL)",
+)
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",

@@ -29,3 +29,17 @@ class Columns:
     def one(self, queryset: QuerySet) -> dict | None:
         rows = self.rows(self.select(queryset)[:1])
         return rows[0] if rows else None
+
+    def of(self, obj) -> dict:
+        """The row of an object in memory, read along the same paths: no query.
+
+        Every relation on a path must be loaded already (an object assigned, or selected with
+        it); one that is not would be read from the database here, a query per row.
+        """
+        row = {}
+        for name, path in self.paths.items():
+            value = obj
+            for attribute in path.split("__"):
+                value = None if value is None else getattr(value, attribute)
+            row[name] = value
+        return row

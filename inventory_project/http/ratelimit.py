@@ -132,6 +132,8 @@ def _counted_on_redis(
 def _usage(
     request, limit: RateLimit, value: str, *, increment: bool, read_along: list[str] = ()
 ) -> dict | None:
+    if not settings.RATELIMIT_ENABLE:  # as `get_usage` answers when limits are off
+        return None
     counted = limit.counted_value(value)
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     if increment and isinstance(cache, RedisCache):

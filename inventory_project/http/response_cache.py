@@ -49,9 +49,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.http import HttpResponse
+from django_redis.cache import RedisCache
 
 from inventory_project.api.renderers import dumps
 from inventory_project.http import metrics
@@ -89,10 +90,22 @@ def _failed(operation: str) -> None:
 
 def _bump(groups: set[str]) -> None:
     """Give each group a new generation; every value built under the old one is dead."""
+    # A generation that has to be created starts at a fresh random value, so a counter lost
+    # to eviction can never come back to a number an old value carries.
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # Set if missing, then increment, every group in one round trip (instead of two each:
+        # every stock write bumps twice, in its transaction and after the commit).
+        client = backend.client
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        for group in sorted(groups):
+            key = client.make_key(_generation_key(group))
+            pipeline.set(key, uuid.uuid4().int >> 80, nx=True)
+            pipeline.incr(key)
+        pipeline.execute()
+        return
     for group in groups:
         key = _generation_key(group)
-        # A generation that has to be created starts at a fresh random value, so a counter lost
-        # to eviction can never come back to a number an old value carries.
         if not cache.add(key, uuid.uuid4().int >> 80, timeout=None):
             cache.incr(key)
 

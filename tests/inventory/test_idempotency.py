@@ -41,6 +41,19 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_moves_nothing(staff
     assert StockRecord.objects.get().quantity == Decimal(3)
 
 
+def test_a_retry_that_would_now_be_refused_gets_the_first_answer(staff_client, body):
+    post(staff_client, RECEIVE, body)
+    first = post(staff_client, ISSUE, body, key="use-it-all")  # takes the last of it
+
+    retry = post(staff_client, ISSUE, body, key="use-it-all")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert StockMovement.objects.count() == 2
+    assert StockRecord.objects.get().quantity == Decimal(0)
+
+
 def test_without_a_key_each_post_is_a_change(staff_client, body):
     post(staff_client, RECEIVE, body)
     post(staff_client, RECEIVE, body)

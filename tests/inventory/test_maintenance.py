@@ -1,13 +1,17 @@
 """The maintenance job: its v20 result, the cache it warms, and how it starts (command, API)."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from inventory.cached_responses import SUMMARY
 from inventory.maintenance import run_maintenance
+from inventory_project.api.models import IdempotentRequest
 from inventory_project.jobs.models import JobLock, JobRun
 from items.cached_responses import ITEM_LIST_ACTIVE
+from tests.conftest import user_with_role
 from tests.helpers import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
@@ -18,11 +22,12 @@ def test_the_result_has_the_v20_shape(stocked):
 
     assert set(result) == {"success", "duration", "tasks_completed", "tasks_total", "results"}
     assert result["success"] is True
-    assert result["tasks_completed"] == result["tasks_total"] == 3
+    assert result["tasks_completed"] == result["tasks_total"] == 4
     assert [r["task"] for r in result["results"]] == [
         "warm_cache",
         "database_health",
         "cache_statistics",
+        "expired_idempotency_keys",
     ]
 
 
@@ -31,6 +36,25 @@ def test_the_database_check_counts_what_is_there(stocked):
 
     assert health["counts"] == {"items": 1, "locations": 1, "stock_records": 1, "movements": 1}
     assert health["ping_ms"] >= 0
+
+
+def test_idempotency_keys_past_their_hours_are_deleted_and_live_ones_kept(settings):
+    settings.IDEMPOTENCY_KEY_HOURS = 24
+    staff = user_with_role("staff", email="keys@example.com")
+    now = timezone.now()
+    for key, age in (("old", 25), ("live", 23)):
+        IdempotentRequest.objects.create(
+            user=staff,
+            key=key,
+            route="/api/inventory/receive",
+            fingerprint="f",
+            created_at=now - timedelta(hours=age),
+        )
+
+    purge = run_maintenance()["results"][3]
+
+    assert purge["deleted"] == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["live"]
 
 
 def test_warming_stores_exactly_the_bytes_the_api_serves(api_client, stocked):
@@ -62,8 +86,13 @@ def test_a_failed_task_counts_as_not_completed_and_the_others_still_run(stocked,
     result = run_maintenance()
 
     outcome = {r["task"]: r["success"] for r in result["results"]}
-    assert outcome == {"warm_cache": False, "database_health": True, "cache_statistics": False}
-    assert result["tasks_completed"] == 1
+    assert outcome == {
+        "warm_cache": False,
+        "database_health": True,
+        "cache_statistics": False,
+        "expired_idempotency_keys": True,
+    }
+    assert result["tasks_completed"] == 2
     assert result["success"] is False
     assert all("error" in r for r in result["results"] if not r["success"])
 
@@ -74,7 +103,7 @@ def test_the_command_records_a_successful_run(stocked):
     run = JobRun.objects.get(name="maintenance")
     assert run.status == JobRun.Status.SUCCEEDED
     assert run.trigger == "cron"
-    assert run.result["tasks_completed"] == 3
+    assert run.result["tasks_completed"] == 4
 
 
 def test_the_command_exits_non_zero_when_a_task_fails(stocked, settings):
@@ -100,7 +129,7 @@ def test_the_api_runs_the_job_and_answers_the_v20_shape(api_client, stocked):
     assert response.status_code == 200
     assert body["success"] is True
     assert body["message"] == "Maintenance completed"
-    assert body["data"]["tasks_total"] == 3
+    assert body["data"]["tasks_total"] == 4
     assert JobRun.objects.get(name="maintenance").trigger == "api"
 
 

@@ -101,20 +101,25 @@ def test_an_unbalanced_stock_record_fails_the_audit():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("route", "body"),
+    ("route", "body", "answer"),
     [
-        ("receive", {"sku": "SKU-1001", "location": "WALK-IN"}),
-        ("transfer", {"sku": "SKU-1001", "from_location": "WALK-IN", "to_location": "FREEZER"}),
+        # A receive makes its answer from the rows it wrote; a transfer reads its rows.
+        ("receive", {"sku": "SKU-1001", "location": "WALK-IN"}, "change_rows"),
+        (
+            "transfer",
+            {"sku": "SKU-1001", "from_location": "WALK-IN", "to_location": "FREEZER"},
+            "stock_row",
+        ),
     ],
 )
-def test_a_stock_write_whose_answer_cannot_be_read_commits_nothing(
-    staff_client, stocked, other_location, monkeypatch, route, body
+def test_a_stock_write_whose_answer_cannot_be_made_commits_nothing(
+    staff_client, stocked, other_location, monkeypatch, route, body, answer
 ):
-    # As when the database connection is lost after the change and before its answer is read.
-    def connection_lost(**kwargs):
+    # As when the database connection is lost after the change and before its answer is made.
+    def connection_lost(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(selectors, "stock_row", connection_lost)
+    monkeypatch.setattr(selectors, answer, connection_lost)
     movements_before = StockMovement.objects.count()
 
     response = staff_client.post(f"/api/inventory/{route}", {**body, "quantity": 2}, format="json")

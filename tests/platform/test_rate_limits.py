@@ -2,13 +2,12 @@
 `RATE_LIMIT_USER_KEY` (the layering itself is checked in test_layout.py)."""
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import RequestFactory
-from redis.connection import AbstractConnection
 
 from inventory_project.http import ratelimit
 from tests.conftest import client_for, user_with_role
+from tests.helpers import on_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -75,38 +74,19 @@ def test_the_counter_taken_back_is_the_one_django_ratelimit_counted(settings):
 
 # --- on Redis: the counter, and the caller's state, in one round trip -------------------------
 
-on_redis = pytest.mark.skipif(
-    not django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
-    reason="needs the Redis cache (REDIS_URL)",
-)
-
-
-@pytest.fixture
-def round_trips(monkeypatch):
-    """How many times the Redis client has sent something since the fixture began."""
-    sent = []
-    send = AbstractConnection.send_packed_command
-
-    def counted(self, command, *args, **kwargs):
-        sent.append(command)
-        return send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-    return sent
-
 
 @on_redis
-def test_on_redis_a_cached_read_by_a_known_caller_takes_two_round_trips(round_trips, item):
+def test_on_redis_a_cached_read_by_a_known_caller_takes_two_round_trips(redis_round_trips, item):
     client = client_for(user_with_role("viewer", email="two-trips@example.com"))
     for _ in range(2):  # the caller's state and the answer, cached
         client.get("/api/inventory/summary")
-    round_trips.clear()
+    redis_round_trips.clear()
 
     response = client.get("/api/inventory/summary")
 
     assert (response.status_code, response["X-Cache"]) == (200, "HIT")
     # The counter with the caller's state, then the answer with its generations.
-    assert len(round_trips) == 2
+    assert len(redis_round_trips) == 2
 
 
 @on_redis
@@ -122,3 +102,16 @@ def test_on_redis_the_counter_counts_in_django_ratelimits_key_and_window(setting
     assert cache.get(key) == 3
     window = settings.RATE_LIMIT_WINDOW_MIN * 60
     assert 0 < cache.ttl(key) <= window + 5
+
+
+def test_with_limits_off_nothing_is_counted_or_refused(settings):
+    settings.RATELIMIT_ENABLE = False
+    settings.RATE_LIMIT_MAX_AUTH = 1
+    user = user_with_role("viewer", email="unlimited@example.com")
+    client = client_for(user)
+
+    answers = [client.get("/api/items") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "RateLimit-Limit" not in answers[0]
+    assert cache.get(ratelimit.counter_key(ratelimit.API_AUTHENTICATED, str(user.pk))) is None
