@@ -22,6 +22,7 @@ one request, server side. At the end it checks that every answered receive is in
 """
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -116,8 +117,8 @@ local made = 0
 request = function()
   made = made + 1
   local body = string.format(
-    '{{"sku":"W%d-%d-%d","name":"Bench item %d","category":"Bench"}}',
-    id, made, math.random(1, 1000000000), made)
+    '{{"sku":"W{nonce}-%d-%d","name":"Bench item %d","category":"Bench"}}',
+    id, made, made)
   return wrk.format(nil, nil, nil, body)
 end
 """,
@@ -168,21 +169,29 @@ def ledger_rows(python: str, env: dict[str, str]) -> int:
 
 def measure(args, server, base_url: str, token: str, work_dir: Path, python: str, env) -> list:
     rows = []
-    for route, body in LUA.items():
+    runs = itertools.count()
+
+    def script_of(route: str, body: str) -> Path:
+        # Each wrk run its own script: a new item's SKU holds the run's number, so the items
+        # of one run (the warm-up's) never clash with the next's.
         script = work_dir / f"{route.strip('/').replace('/', '-')}.lua"
         script.write_text(
-            LUA_HEADER.format(token=token) + body.format(items=ITEMS, batch=args.batch_size)
+            LUA_HEADER.format(token=token)
+            + body.format(items=ITEMS, batch=args.batch_size, nonce=next(runs))
         )
+        return script
+
+    for route, body in LUA.items():
         per_request = args.batch_size if route.endswith("/batch") else 1
         for connections in args.batch_connections if per_request > 1 else args.connections:
             quiet = (
                 wait_for_quiet(args.quiet_wait, args.quiet_threshold) if args.quiet_wait else None
             )
             if args.warmup > 0:
-                run_wrk_lua(base_url + route, script, connections, args.warmup)
+                run_wrk_lua(base_url + route, script_of(route, body), connections, args.warmup)
             before_rows = ledger_rows(python, env)
             cpu_before = cpu_seconds(server.proc.pid)
-            raw = run_wrk_lua(base_url + route, script, connections, args.duration)
+            raw = run_wrk_lua(base_url + route, script_of(route, body), connections, args.duration)
             cpu = cpu_seconds(server.proc.pid) - cpu_before
             result = parse_wrk(raw)
             written = ledger_rows(python, env) - before_rows
