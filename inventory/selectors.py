@@ -1,13 +1,14 @@
 """Reads of stock on hand, the ledger and the inventory summary."""
 
-from datetime import UTC, date, timedelta
+import functools
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, JSONField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, JSONObject
+from django.db import connection
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inventory.error_codes import StockErrorCode
 from inventory.models import Location, StockMovement, StockRecord
@@ -115,37 +116,57 @@ def movement_row(*, movement_id: int) -> dict:
     return MOVEMENT_COLUMNS.one(StockMovement.objects.filter(pk=movement_id))
 
 
+def _columns_and_converters(model, alias: str) -> tuple[list[str], list]:
+    """The SELECT list of `model`'s columns under `alias`, and each column's converters."""
+    fields = model._meta.concrete_fields
+    columns = [f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields]
+    converters = [
+        (f, connection.ops.get_db_converters(f.get_col(alias)) + f.get_db_converters(connection))
+        for f in fields
+    ]
+    return columns, converters
+
+
+def _instance(model, converters, values):
+    """A model instance from one row's values, converted as the ORM would convert them."""
+    converted = []
+    for (field, functions), value in zip(converters, values, strict=True):
+        for convert in functions:
+            value = convert(value, field.get_col(""), connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f, _ in converters], converted)
+
+
+@functools.cache
+def _item_and_location_query(vendor: str) -> tuple[str, list, list]:
+    item_columns, item_converters = _columns_and_converters(Item, "i")
+    location_columns, location_converters = _columns_and_converters(Location, "l")
+    sql = (
+        f"SELECT {', '.join(item_columns + location_columns)} "
+        f"FROM {connection.ops.quote_name(Item._meta.db_table)} i "
+        f"LEFT JOIN {connection.ops.quote_name(Location._meta.db_table)} l ON l.code = %s "
+        "WHERE i.sku = %s"
+    )
+    return sql, item_converters, location_converters
+
+
 def item_and_location(*, sku: str, code: str) -> tuple[Item | None, Location | None]:
     """The item of `sku` and the location of `code`, in one query (a stock operation's two).
 
-    None for either that does not exist (when the item does not, neither is read).
+    None for either that does not exist (when the item does not, neither is read). Plain SQL:
+    the ORM's compilation of a join it has no relation for would cost more than the query.
     """
-    location = Location.objects.filter(code=code).values(
-        data=JSONObject(id="id", code="code", name="name", active="active", created_at="created_at")
-    )[:1]
-    item = (
-        Item.objects.filter(sku=sku)
-        .annotate(location_data=Subquery(location, output_field=JSONField()))
-        .first()
-    )
-    if item is None:
+    sql, item_converters, location_converters = _item_and_location_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code, sku])
+        row = cursor.fetchone()
+    if row is None:
         return None, None
-    data = item.location_data
-    if data is None:
+    split = len(item_converters)
+    item = _instance(Item, item_converters, row[:split])
+    if row[split] is None:  # no location of that code
         return item, None
-    created_at = parse_datetime(data["created_at"])
-    if timezone.is_naive(created_at):  # SQLite's text, in UTC
-        created_at = timezone.make_aware(created_at, UTC)
-    found = Location(
-        id=data["id"],
-        code=data["code"],
-        name=data["name"],
-        active=bool(data["active"]),
-        created_at=created_at,
-    )
-    found._state.adding = False
-    found._state.db = item._state.db
-    return item, found
+    return item, _instance(Location, location_converters, row[split:])
 
 
 def location_queryset() -> QuerySet[Location]:
