@@ -132,15 +132,25 @@ wrk.headers["Authorization"] = "Bearer {token}"
 """
 
 
+def _stat(pid: int) -> list[str]:
+    # The fields after the command name: state is [0], utime [11], stime [12], cutime [13].
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of the server's master and its current workers, in seconds."""
-    total = 0
-    for pid in (master_pid, *children(master_pid)):
+    """User + system CPU of the server: its master, its workers, and its workers gone.
+
+    A recycled worker's CPU moves into its master's children's times once it is reaped, so
+    a worker recycled during a run still counts.
+    """
+    fields = _stat(master_pid)
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for pid in children(master_pid):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat(pid)
         except OSError:
-            continue  # a worker recycled meanwhile: its CPU is lost to the figure
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+            continue  # exited this instant: counted once it is reaped
+        total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
 
 
