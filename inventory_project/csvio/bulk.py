@@ -80,7 +80,9 @@ def insert_returning(
 
     A clash is on `conflict` (by default: on any unique constraint). Rows that clash (inserted
     meanwhile by another transaction) are not returned, so the caller can tell its own rows
-    from someone else's.
+    from someone else's. With `conflict` the rows go in in the order of those columns: two
+    transactions inserting some of the same new rows then wait on each other in one order,
+    never in a circle (a deadlock).
     """
     if not rows:
         return []
@@ -90,13 +92,18 @@ def insert_returning(
         f"ON CONFLICT ({_quoted(_fields(model, conflict))})" if conflict else "ON CONFLICT"
     )
     returning_sql = _quoted(_fields(model, returning))
+    order_by = ""
+    if conflict:
+        positions = [list(columns).index(name) for name in conflict]
+        rows = sorted(rows, key=lambda row: [(row[i] is None, row[i]) for i in positions])
+        order_by = " ORDER BY " + ", ".join(f"c{i}" for i in positions)
     with connection.cursor() as cursor:
         if _is_postgres():
             stage = _copy_to_stage(cursor, fields, rows)
             cursor.execute(
                 f"INSERT INTO {table} ({_quoted(fields)}) "
-                f"SELECT {', '.join(f'c{i}' for i in range(len(fields)))} FROM {stage} "
-                f"{on_conflict} DO NOTHING RETURNING {returning_sql}"
+                f"SELECT {', '.join(f'c{i}' for i in range(len(fields)))} FROM {stage}"
+                f"{order_by} {on_conflict} DO NOTHING RETURNING {returning_sql}"
             )
             inserted = cursor.fetchall()
             cursor.execute(f"DROP TABLE {stage}")

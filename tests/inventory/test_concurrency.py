@@ -175,3 +175,27 @@ def test_concurrent_imports_creating_one_new_location_make_it_once_and_all_succe
     assert StockRecord.objects.filter(location=location).count() == 8
     assert LogEntry.objects.get_for_object(location).count() == 1
     assert_ledger_balances()
+
+
+def test_two_batches_making_the_same_new_lots_in_opposite_orders_both_succeed():
+    # Each batch makes its missing records first: in file order, two such batches would each
+    # hold a row the other waits for (a deadlock, which PostgreSQL resolves by failing one).
+    item, location = ItemFactory(sku="LOTS"), LocationFactory(code="DOCK")
+    lots = [f"L{n:04d}" for n in range(1000)]
+    orders = [lots, lots[::-1]]
+
+    def work(index: int) -> None:
+        services.stock_batch(
+            operations=[
+                services.BatchOperation(
+                    operation="receive", sku="LOTS", location="DOCK", quantity=1, lot=lot
+                )
+                for lot in orders[index]
+            ]
+        )
+
+    for _round in range(8):
+        assert run_together(2, work) == ["ok", "ok"]
+    assert StockRecord.objects.filter(item=item, location=location).count() == 1000
+    assert set(StockRecord.objects.values_list("quantity", flat=True)) == {Decimal(16)}
+    assert_ledger_balances()
