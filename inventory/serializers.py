@@ -16,6 +16,7 @@ from inventory.models import (
 from inventory.selectors import item_and_location
 from inventory.services import BATCH_MAX_OPERATIONS, REASON_MAX_LENGTH
 from inventory_project.api.fields import NaturalKeyField
+from inventory_project.codes import storable_text
 from inventory_project.text_length import max_length
 from items.models import QUANTITY_DIGITS, QUANTITY_PLACES, Item
 
@@ -179,7 +180,7 @@ class _StockOperationSerializer(serializers.Serializer):
         sku, code = (
             data.get(name) if hasattr(data, "get") else None for name in ("sku", "location")
         )
-        if all(isinstance(key, str) and key.strip() and "\x00" not in key for key in (sku, code)):
+        if all(isinstance(key, str) and key.strip() and storable_text(key) for key in (sku, code)):
             item, location = item_and_location(sku=sku.strip(), code=code.strip())
             self.prefetched_natural_keys = {
                 name: (key.strip(), found)

@@ -40,7 +40,7 @@ from inventory.models import (
 )
 from inventory.selectors import lots_on_hand
 from inventory_project import audit
-from inventory_project.codes import code_problem
+from inventory_project.codes import code_problem, storable_text
 from inventory_project.csvio import bulk
 from inventory_project.http import response_cache as cache
 from inventory_project.http.request_context import get_request_id
@@ -257,17 +257,20 @@ def _change_in_place(
     if connection.vendor != "postgresql" or rules.enters_inactive_location(delta, location.active):
         return None
     table = connection.ops.quote_name(StockRecord._meta.db_table)
-    now = timezone.now()
+    locations = connection.ops.quote_name(Location._meta.db_table)
     with connection.cursor() as cursor:
+        # The time is the clock's once the row lock is held (as the full path takes it), so
+        # the ledger's times follow the order the changes were made in. Stock going in needs
+        # the location still active when the statement runs, not only when it was looked up.
         cursor.execute(
-            f"UPDATE {table} SET quantity = quantity + %s, updated_at = %s, "  # noqa: S608
+            f"UPDATE {table} SET quantity = quantity + %s, updated_at = clock_timestamp(), "  # noqa: S608
             "expires_at = COALESCE(%s, expires_at) "
             "WHERE item_id = %s AND location_id = %s AND lot = %s "
             "AND quantity + %s BETWEEN %s AND %s "
-            "RETURNING id, quantity, expires_at, last_counted_at, created_at",
+            f"AND (%s <= 0 OR EXISTS (SELECT 1 FROM {locations} WHERE id = %s AND active)) "
+            "RETURNING id, quantity, expires_at, last_counted_at, created_at, updated_at",
             [
                 delta,
-                now,
                 expires_at,
                 item.pk,
                 location.pk,
@@ -275,12 +278,14 @@ def _change_in_place(
                 delta,
                 -MAX_QUANTITY if allow_negative else Decimal(0),
                 MAX_QUANTITY,
+                delta,
+                location.pk,
             ],
         )
         changed = cursor.fetchone()
     if changed is None:
         return None
-    record_id, quantity, expires_at, last_counted_at, created_at = changed
+    record_id, quantity, expires_at, last_counted_at, created_at, now = changed
     record = StockRecord(
         id=record_id,
         item=item,
@@ -827,8 +832,11 @@ class _BatchValues(NamedTuple):
 def _batch_text(value, field: str, *, required: bool) -> str:
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or "\x00" in value or (required and not value.strip()):
-        raise ServiceError(f"{field} must be a non-empty text.", field=field)
+    if not isinstance(value, str) or not storable_text(value) or (required and not value.strip()):
+        wanted = "a non-empty text" if required else "a text"
+        raise ServiceError(
+            f"{field} must be {wanted} (without NUL or lone surrogates).", field=field
+        )
     return value.strip()
 
 

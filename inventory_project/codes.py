@@ -61,3 +61,18 @@ def control_character_problem(value: str, *, label: str) -> str | None:
                     f"(U+{ord(char):04X} {unicodedata.name(char, 'control')})."
                 )
     return None
+
+
+def storable_text(value: str) -> bool:
+    """Whether a database can hold `value`.
+
+    No NUL (PostgreSQL refuses it in text) and no lone surrogate (JSON can carry one, UTF-8
+    cannot encode it): either is a client's error, never a server's.
+    """
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

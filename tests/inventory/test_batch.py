@@ -1,5 +1,6 @@
 """POST /api/inventory/movements/batch: many receipts, issues and write-offs in one request."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -285,3 +286,32 @@ def test_a_thousand_operations_take_a_few_statements(
     assert response.status_code == 201
     assert StockMovement.objects.count() == 1000
     assert (on_hand(rice, walk_in), on_hand(oil, walk_in)) == (Decimal(500), Decimal(500))
+
+
+def test_a_line_with_a_lone_surrogate_is_that_lines_refusal(staff_client, rice, walk_in):
+    operations = [
+        receive("RICE", 2),
+        {
+            "operation": "waste",
+            "sku": "RICE",
+            "location": "WALK-IN",
+            "quantity": 1,
+            "reason": "\udfff",
+        },
+        receive("\ud800", 1),
+    ]
+    # As JSON carries it: an escape (json.dumps writes one).
+    response = staff_client.post(
+        BATCH,
+        json.dumps({"operations": operations, "atomic": False}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    results = response.json()["data"]["results"]
+    assert [(r["status"], r.get("field")) for r in results] == [
+        ("applied", None),
+        ("refused", "reason"),
+        ("refused", "sku"),
+    ]
+    assert on_hand(rice, walk_in) == Decimal(2)

@@ -199,3 +199,26 @@ def test_two_batches_making_the_same_new_lots_in_opposite_orders_both_succeed():
     assert StockRecord.objects.filter(item=item, location=location).count() == 1000
     assert set(StockRecord.objects.values_list("quantity", flat=True)) == {Decimal(16)}
     assert_ledger_balances()
+
+
+def test_the_ledger_times_follow_the_order_the_changes_were_made_in(item, location):
+    # Many changes of one record at once: each waits for the row lock, and its time is taken
+    # once it has it, so the rows' times rise with their ids as their quantities follow on.
+    services.stock_receive(item=item, location=location, quantity=Decimal(50))
+    record = StockRecord.objects.get(item=item, location=location)
+
+    def work(index: int) -> None:
+        for _ in range(10):
+            if index % 2:
+                services.stock_issue(item=item, location=location, quantity=Decimal("0.5"))
+            else:
+                services.stock_receive(item=item, location=location, quantity=Decimal("0.5"))
+
+    assert run_together(6, work) == ["ok"] * 6
+    rows = list(
+        StockMovement.objects.filter(stock_record=record)
+        .order_by("id")
+        .values_list("created_at", "quantity_delta", "quantity_after")
+    )
+    assert all(a[0] <= b[0] for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a[2] + b[1] == b[2] for a, b in zip(rows, rows[1:], strict=False))

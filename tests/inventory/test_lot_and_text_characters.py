@@ -1,6 +1,7 @@
 """Lots hold no invisible characters, and item texts no control characters other than line
 breaks and tabs: a spreadsheet cannot hold them, and a lot with one is not the lot it looks like."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -108,3 +109,20 @@ def test_an_item_name_may_hold_line_breaks_tabs_and_the_joiners_scripts_need(sta
 
     assert response.status_code == 201, response.content
     assert Item.objects.get().name == name
+
+
+@pytest.mark.parametrize("route", ["receive", "issue", "count"])
+@pytest.mark.parametrize("field", ["sku", "location"])
+def test_a_lone_surrogate_in_a_key_is_a_400_not_a_500(staff_client, walk_in, route, field):
+    body = {"sku": "SKU-1", "location": "WALK-IN", "quantity": 1, field: "\ud800"}
+    ItemFactory(sku="SKU-1")
+
+    # As JSON carries it: an escape (json.dumps writes one), which a parser turns back into
+    # the lone surrogate.
+    response = staff_client.post(
+        f"/api/inventory/{route}", json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["details"]
+    assert not StockMovement.objects.exists()

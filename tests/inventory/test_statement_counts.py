@@ -12,7 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inventory.models import StockMovement
+from inventory import services
+from inventory.models import Location, StockMovement, StockRecord
+from inventory_project.service_errors import ServiceError
 from tests.helpers import assert_ledger_balances, on_redis, postgres_only
 
 pytestmark = [pytest.mark.django_db, postgres_only]
@@ -79,3 +81,14 @@ def test_the_answer_made_without_a_read_is_the_rows_as_the_lists_show_them(staff
     assert answer["movement"] == movement["data"][0]
     assert answer["stock"] == stock["data"][0]
     assert answer["stock"]["quantity"] == float(Decimal("12.25"))
+
+
+def test_stock_cannot_go_into_a_location_deactivated_since_it_was_looked_up(stocked):
+    location = stocked.location  # read while still active
+    Location.objects.filter(pk=location.pk).update(active=False)
+
+    with pytest.raises(ServiceError) as refused:
+        services.stock_receive(item=stocked.item, location=location, quantity=Decimal(1))
+
+    assert refused.value.code == "location_inactive"
+    assert StockRecord.objects.get(pk=stocked.pk).quantity == Decimal(10)
