@@ -259,11 +259,10 @@ def _change_in_place(
     table = connection.ops.quote_name(StockRecord._meta.db_table)
     locations = connection.ops.quote_name(Location._meta.db_table)
     with connection.cursor() as cursor:
-        # The time is the clock's once the row lock is held (as the full path takes it), so
-        # the ledger's times follow the order the changes were made in. Stock going in needs
-        # the location still active when the statement runs, not only when it was looked up.
+        # Stock going in needs the location still active when the statement runs, not only
+        # when it was looked up.
         cursor.execute(
-            f"UPDATE {table} SET quantity = quantity + %s, updated_at = clock_timestamp(), "  # noqa: S608
+            f"UPDATE {table} SET quantity = quantity + %s, updated_at = %s, "  # noqa: S608
             "expires_at = COALESCE(%s, expires_at) "
             "WHERE item_id = %s AND location_id = %s AND lot = %s "
             "AND quantity + %s BETWEEN %s AND %s "
@@ -271,6 +270,7 @@ def _change_in_place(
             "RETURNING id, quantity, expires_at, last_counted_at, created_at, updated_at",
             [
                 delta,
+                timezone.now(),
                 expires_at,
                 item.pk,
                 location.pk,
@@ -285,7 +285,10 @@ def _change_in_place(
         changed = cursor.fetchone()
     if changed is None:
         return None
-    record_id, quantity, expires_at, last_counted_at, created_at, now = changed
+    # The ledger row's time is read once the row lock is held (as the full path reads it), so
+    # the ledger's times follow the order the changes were made in.
+    now = timezone.now()
+    record_id, quantity, expires_at, last_counted_at, created_at, updated_at = changed
     record = StockRecord(
         id=record_id,
         item=item,
@@ -295,7 +298,7 @@ def _change_in_place(
         expires_at=expires_at,
         last_counted_at=last_counted_at,
         created_at=created_at,
-        updated_at=now,
+        updated_at=updated_at,
     )
     record._state.adding = False
     return _ledger_row(
