@@ -12,6 +12,6 @@ class PlatformConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from inventory_project import checks  # noqa: F401  (registers the checks)
-        from inventory_project.audit import fill_entry_defaults
+        from inventory_project.audit import fill_entry
 
-        pre_save.connect(fill_entry_defaults, sender=LogEntry, dispatch_uid="audit.defaults")
+        pre_save.connect(fill_entry, sender=LogEntry, dispatch_uid="audit.context")
