@@ -7,14 +7,15 @@ contains "bench"; it is dropped at the end):
    count of each item at 10 locations (20,000 stock rows; the locations are created by the
    count) through the CSV contract: CSV files loaded with `manage.py import_items` and
    `manage.py import_inventory`;
-2. starts gunicorn with the project's gunicorn.conf.py at its defaults (worker count, preload,
-   worker recycling; `--no-recycle` passes `--max-requests 0`), DEBUG off, rate limits raised
-   so that nothing is limited (every request is still counted), and signs in;
+2. starts the Procfile's web server at its defaults (`python -m inventory_project.server`:
+   granian, its worker count; a commit from before it, `--app-ref`, runs gunicorn with its
+   gunicorn.conf.py, where `--no-recycle` passes `--max-requests 0`), DEBUG off, rate limits
+   raised so that nothing is limited (every request is still counted), and signs in;
 3. checks each route once (200, `success` true; the uncached ones must not answer
    `X-Cache: HIT`), then, for each number of connections, warms it up and runs
    `wrk -t2 -c<N> -d<duration> --latency` with the bearer token; a route that fails its check
    is reported and not timed;
-4. reads the PSS of the gunicorn master and of each worker (`/proc/PID/smaps_rollup`);
+4. reads the PSS of the server's master process and of each worker (`/proc/PID/smaps_rollup`);
 5. prints one table (route | c | rps | p50 ms | p99 ms | non-2xx) and, with `--json`, writes
    every figure.
 
@@ -240,25 +241,36 @@ def server_pss(master_pid: int) -> dict:
 # --- the app under test ---------------------------------------------------------------------
 
 
-class DefaultGunicorn(Gunicorn):
-    """Gunicorn as gunicorn.conf.py configures it; only the bind (and what is asked) overridden."""
+class ProductionServer(Gunicorn):
+    """The Procfile's web process at its defaults; only the bind (and what is asked) overridden.
+
+    That is `python -m inventory_project.server` (granian); a commit from before it existed
+    (`--app-ref`) runs gunicorn with its own gunicorn.conf.py, as its Procfile did.
+    """
 
     def __init__(self, app_venv: Path, env: dict[str, str], log_path: Path, **options) -> None:
         self.port = options.get("port") or free_port()
         self.log_path = log_path
-        self.cmd = [
-            str(app_venv / "bin" / "gunicorn"),
-            "inventory_project.wsgi:application",
-            "--config",
-            str(Path(env["BENCH_APP_DIR"]) / "gunicorn.conf.py"),
-            "--bind",
-            f"{HOST}:{self.port}",
-        ]
-        if options.get("workers"):
-            self.cmd += ["--workers", str(options["workers"])]
-        if options.get("no_recycle"):
-            self.cmd += ["--max-requests", "0"]
-        self.env = {**env, "GUNICORN_BIND": f"{HOST}:{self.port}"}
+        app_dir = Path(env["BENCH_APP_DIR"])
+        bind = f"{HOST}:{self.port}"
+        self.env = {**env, "WEB_BIND": bind, "GUNICORN_BIND": bind}
+        if (app_dir / "inventory_project" / "server.py").exists():
+            self.cmd = [str(app_venv / "bin" / "python"), "-m", "inventory_project.server"]
+            if options.get("workers"):
+                self.env["WEB_CONCURRENCY"] = str(options["workers"])
+        else:
+            self.cmd = [
+                str(app_venv / "bin" / "gunicorn"),
+                "inventory_project.wsgi:application",
+                "--config",
+                str(app_dir / "gunicorn.conf.py"),
+                "--bind",
+                bind,
+            ]
+            if options.get("workers"):
+                self.cmd += ["--workers", str(options["workers"])]
+            if options.get("no_recycle"):
+                self.cmd += ["--max-requests", "0"]
         self.proc = None
         self._log = None
 
@@ -458,10 +470,10 @@ def run(args: argparse.Namespace) -> dict:
         report["database"] = database.version()
         env = build_env(args, database.url, app_dir)
         report["seed_s"] = seed(str(app_venv / "bin" / "python"), env, work_dir)
-        server = DefaultGunicorn(
+        server = ProductionServer(
             app_venv,
             env,
-            work_dir / "gunicorn.log",
+            work_dir / "server.log",
             port=args.port,
             workers=args.workers,
             no_recycle=args.no_recycle,
@@ -477,7 +489,7 @@ def run(args: argparse.Namespace) -> dict:
         token = login(server.port, VIEWER_EMAIL, VIEWER_PASSWORD)
         report["routes"] = measure(args, base_url, token, build_routes(BENCH_SKU, BENCH_LOCATION))
         if server.proc is None or server.proc.poll() is not None:
-            raise SystemExit(f"gunicorn died during the run:\n{server.log_tail()}")
+            raise SystemExit(f"the server died during the run:\n{server.log_tail()}")
         report["pss"] = server_pss(server.proc.pid)
         report["uptime_after"] = uptime()
         return report
@@ -512,10 +524,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--app-venv",
         default=str(DEFAULT_APP_VENV),
-        help="the virtualenv whose python and gunicorn run the app and its manage.py",
+        help="the virtualenv whose python (and server) run the app and its manage.py",
     )
-    parser.add_argument("--port", type=int, help="fixed port for gunicorn (default: a free one)")
-    parser.add_argument("--workers", type=int, help="override gunicorn.conf.py's worker count")
+    parser.add_argument("--port", type=int, help="fixed port for the server (default: a free one)")
+    parser.add_argument("--workers", type=int, help="override the server's worker count")
     parser.add_argument(
         "--no-recycle", action="store_true", help="--max-requests 0: no worker recycling"
     )

@@ -1,7 +1,7 @@
 """Benchmark the API's write routes with wrk: stock receives and issues, and new items.
 
 The same setup as `bench_routes.py` (a fresh database, 2,000 items and 20,000 stock rows loaded
-through the CSV contract, gunicorn at the project's defaults, rate limits raised so nothing is
+through the CSV contract, the web server at the project's defaults, rate limits raised so nothing is
 limited, `--app-ref` for another commit), with a staff user instead of a viewer. For each route
 and number of connections, wrk posts a body made by a Lua script:
 
@@ -47,7 +47,7 @@ from bench.bench_api_lists import (  # noqa: E402 - the path is set just above
 from bench.bench_routes import (  # noqa: E402
     DEFAULT_APP_VENV,
     ITEMS,
-    DefaultGunicorn,
+    ProductionServer,
     children,
     parse_connections,
     parse_wrk,
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> dict:
         report["seed_s"] = seed(python, env, work_dir)
         script = STAFF_SCRIPT.format(email=STAFF_EMAIL, password=STAFF_PASSWORD)
         run_checked([python, "manage.py", "shell", "-c", script], env, "create staff")
-        server = DefaultGunicorn(app_venv, env, work_dir / "gunicorn.log", port=args.port)
+        server = ProductionServer(app_venv, env, work_dir / "server.log", port=args.port)
         server.start()
         token = login(server.port, STAFF_EMAIL, STAFF_PASSWORD)
         base_url = f"http://{HOST}:{server.port}"

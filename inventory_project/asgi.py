@@ -1,4 +1,4 @@
-"""ASGI entry point, for completeness; production runs the WSGI app under gunicorn."""
+"""ASGI entry point, for completeness; production runs the WSGI app (`inventory_project.server`)."""
 
 import os
 

@@ -554,7 +554,7 @@ RATELIMIT_ENABLE = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATELIMIT_FAIL_OPEN = True
 # Behind a proxy, the client address comes from the header it sets, and only on requests whose
 # peer is one of TRUSTED_PROXIES (addresses or CIDR networks) or a unix socket. Loopback by
-# default: gunicorn listens there for the nginx on this host, and only local processes reach it.
+# default: the web server listens there for the nginx on this host; only local processes reach it.
 # Empty: no header is believed from any address (TRUSTED_PROXY_IP_HEADER empty: none at all).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="HTTP_X_FORWARDED_FOR")

@@ -1,6 +1,6 @@
-"""WSGI entry point (gunicorn). Refuses to start when a system check reports an error.
+"""WSGI entry point of `inventory_project.server`. Refuses to start on a system check error.
 
-`runserver` and `migrate` run Django's system checks; gunicorn does not, so this module runs
+`runserver` and `migrate` run Django's system checks; a WSGI server does not, so this module runs
 them once at start-up: a production host with DEBUG off and no strong SECRET_KEY never serves.
 """
 

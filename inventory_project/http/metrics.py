@@ -5,12 +5,13 @@ that times and counts a request: `http_request_duration_seconds`, `http_requests
 `http_requests_in_progress` (labels method, route template, status code; never the raw path),
 `cache_hits_total` / `cache_misses_total` (label cache_key_prefix) and
 `database_query_duration_seconds`. Job metrics are read from the job runs at scrape time, so
-they cover jobs that ran on any host. Under gunicorn, `PROMETHEUS_MULTIPROC_DIR` (set by
-gunicorn.conf.py) makes every worker's numbers add up in one scrape.
+they cover jobs that ran on any host. Under the web server, `PROMETHEUS_MULTIPROC_DIR` (set by
+`inventory_project.server`) makes every worker's numbers add up in one scrape.
 """
 
 import hmac
 import os
+import re
 import time
 
 import prometheus_client
@@ -137,6 +138,36 @@ def register_database_collector(collector) -> None:
         _JOB_REGISTRY.register(collector)
 
 
+_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w+_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def forget_dead_workers(folder: str) -> None:
+    """Drop the live gauges (requests in progress) of workers that are gone.
+
+    A worker the server replaced, or one that was killed mid-request, would otherwise be
+    counted as serving its last requests for ever. Its counters and histograms stay: they are
+    what it served.
+    """
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        match = _LIVE_GAUGE_FILE.match(name)
+        if match and not _alive(int(match.group(1))):
+            multiprocess.mark_process_dead(int(match.group(1)), folder)
+
+
 def _scrape_allowed(request) -> bool:
     token = settings.METRICS_BEARER_TOKEN
     networks = settings.METRICS_ALLOWED_NETWORKS
@@ -152,7 +183,7 @@ def _scrape_allowed(request) -> bool:
 
 @csrf_exempt  # a scrape sends no cookie; another method gets the envelope's 405, not CSRF's page
 def metrics_view(request):
-    """GET /metrics: Prometheus text, all workers summed under gunicorn."""
+    """GET /metrics: Prometheus text, all workers summed under the web server."""
     if request.method not in ("GET", "HEAD"):
         response = JsonResponse(
             failure_body(f'Method "{request.method}" not allowed.', code="method_not_allowed"),
@@ -162,7 +193,8 @@ def metrics_view(request):
         return response
     if not _scrape_allowed(request):
         return JsonResponse(failure_body("Metrics are restricted", code="forbidden"), status=403)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        forget_dead_workers(folder)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -56,7 +56,7 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 @functools.lru_cache(maxsize=8)
 def _networks(entries: tuple[str, ...]) -> tuple:
-    # A malformed entry is a system check error (inventory.E002); gunicorn does not run the
+    # A malformed entry is a system check error (inventory.E002); the web server does not run the
     # checks, so here it is left out, not raised on every request.
     networks = []
     for entry in entries:

@@ -186,7 +186,7 @@ def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy(limits,
 
 
 def test_the_nginx_on_this_host_is_trusted_by_default(limits, anon_client):
-    # gunicorn listens on loopback for the proxy beside it: no setting needed to see clients.
+    # The web server listens on loopback for the proxy beside it: no setting needed to see clients.
     for _ in range(3):
         anon_client.get("/api/items", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.1")
 
@@ -202,7 +202,7 @@ def test_the_nginx_on_this_host_is_trusted_by_default(limits, anon_client):
 
 
 def test_a_proxy_on_a_unix_socket_names_its_clients(limits, anon_client):
-    # gunicorn on a unix socket leaves REMOTE_ADDR empty; only a local process can connect.
+    # The web server on a unix socket leaves REMOTE_ADDR empty; only a local process can connect.
     limits.TRUSTED_PROXIES = []
     for _ in range(3):
         anon_client.get("/api/items", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.1")

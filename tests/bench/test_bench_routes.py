@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.bench_routes import (
-    DefaultGunicorn,
+    ProductionServer,
     build_routes,
     parse_args,
     parse_pss_kb,
@@ -169,20 +169,30 @@ def test_a_redis_url_off_the_loopback_is_refused():
         parse_args(["--redis-url", "redis://10.0.0.5:6379/14"])
 
 
-def test_the_server_is_started_with_gunicorn_conf_defaults_unless_told():
-    server = DefaultGunicorn(Path("/venv"), {"BENCH_APP_DIR": "/app"}, Path("/log"), port=8123)
+def test_the_server_is_the_procfiles_web_process_at_its_defaults(tmp_path):
+    (tmp_path / "inventory_project").mkdir()
+    (tmp_path / "inventory_project" / "server.py").touch()
+
+    server = ProductionServer(
+        Path("/venv"), {"BENCH_APP_DIR": str(tmp_path)}, Path("/log"), port=8123
+    )
+
+    assert server.cmd == ["/venv/bin/python", "-m", "inventory_project.server"]
+    assert server.env["WEB_BIND"] == "127.0.0.1:8123"
+    assert "WEB_CONCURRENCY" not in server.env
+
+
+def test_a_commit_from_before_the_server_module_runs_its_gunicorn_config(tmp_path):
+    server = ProductionServer(
+        Path("/venv"), {"BENCH_APP_DIR": str(tmp_path)}, Path("/log"), port=8123, no_recycle=True
+    )
     assert server.cmd == [
         "/venv/bin/gunicorn",
         "inventory_project.wsgi:application",
         "--config",
-        "/app/gunicorn.conf.py",
+        f"{tmp_path}/gunicorn.conf.py",
         "--bind",
         "127.0.0.1:8123",
+        "--max-requests",
+        "0",
     ]
-
-
-def test_no_recycle_turns_worker_recycling_off():
-    server = DefaultGunicorn(
-        Path("/venv"), {"BENCH_APP_DIR": "/app"}, Path("/log"), port=8123, no_recycle=True
-    )
-    assert server.cmd[-2:] == ["--max-requests", "0"]

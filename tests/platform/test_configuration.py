@@ -2,7 +2,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,14 +9,16 @@ import pytest
 from django.conf import settings
 from django.core.checks import run_checks
 
+from inventory_project import server
+
 ROOT = Path(settings.BASE_DIR)
 
 
 def _variables_read() -> set[str]:
     settings_text = (ROOT / "inventory_project" / "settings.py").read_text()
-    gunicorn_text = (ROOT / "gunicorn.conf.py").read_text()
+    server_text = (ROOT / "inventory_project" / "server.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_text))
-    read |= set(re.findall(r'os\.environ\.get\(\s*"([A-Z_]+)"', gunicorn_text))
+    read |= set(re.findall(r'environ\.get\(\s*"([A-Z_]+)"', server_text))
     return read
 
 
@@ -147,26 +148,29 @@ def test_the_wsgi_app_refuses_to_start_without_production_secrets():
     assert "accounts.E001" in started.stderr
 
 
-def _gunicorn_bind(**env: str) -> str:
-    names = ("GUNICORN_BIND", "PORT", "PROMETHEUS_MULTIPROC_DIR")
-    clean = {key: value for key, value in os.environ.items() if key not in names}
-    code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['bind'])"
-    # Reading the config empties the metrics folder it names: give it one of this test's own.
-    with tempfile.TemporaryDirectory(prefix="gunicorn-config-metrics-") as metrics_dir:
-        answer = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**clean, "PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-    return answer.stdout.strip()
+def test_the_web_server_listens_on_loopback_only_unless_told_otherwise():
+    assert server.bind_address({}) == "127.0.0.1:8000"
 
 
-def test_gunicorn_listens_on_loopback_only_unless_told_otherwise():
-    assert _gunicorn_bind() == "127.0.0.1:8000"
+def test_a_platform_port_opens_every_interface_and_web_bind_overrides_both():
+    assert server.bind_address({"PORT": "5000"}) == "0.0.0.0:5000"
+    assert server.bind_address({"PORT": "5000", "WEB_BIND": "unix:/run/a.sock"}) == (
+        "unix:/run/a.sock"
+    )
+
+
+def test_the_web_server_listens_where_web_bind_says():
+    assert server.server_options({"WEB_BIND": "unix:/run/web.sock"})["uds"] == "/run/web.sock"
+    on_port = server.server_options({"WEB_BIND": "[::1]:9000"})
+    assert (on_port["address"], on_port["port"]) == ("::1", 9000)
+
+
+def test_web_workers_serve_one_request_at_a_time_and_are_replaced_past_their_memory():
+    options = server.server_options({"WEB_CONCURRENCY": "3"})
+
+    assert (options["workers"], options["blocking_threads"]) == (3, 1)
+    assert options["workers_max_rss"] == 1024
+    assert options["respawn_failed_workers"] is True
 
 
 def test_the_forecast_thresholds_default_to_v20s(settings):

@@ -177,7 +177,7 @@ def _get(url: str) -> bytes:
 
 
 @pytest.mark.skipif(django_settings.REDIS_URL != "", reason="runs once, on the embedded default")
-def test_metrics_are_summed_over_two_gunicorn_workers():
+def test_metrics_are_summed_over_two_web_server_workers():
     root = Path(django_settings.BASE_DIR)
     work = Path(tempfile.mkdtemp(prefix="metrics-test-"))
     port = free_port()
@@ -189,12 +189,11 @@ def test_metrics_are_summed_over_two_gunicorn_workers():
     )
     env.update(
         PROMETHEUS_MULTIPROC_DIR=str(work / "prometheus"),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
     )
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "inventory_project.wsgi:application", "-c", "gunicorn.conf.py"],
+        [sys.executable, "-m", "inventory_project.server"],
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -229,6 +228,29 @@ def test_metrics_are_summed_over_two_gunicorn_workers():
     )
     assert len(worker_files) >= 2
     assert float(served.group(1)) == sent
+
+
+IN_PROGRESS_OF_A_WORKER = """
+from prometheus_client import Gauge
+gauge = Gauge("http_requests_in_progress", "", ["method"], multiprocess_mode="livesum")
+gauge.labels("GET").inc()
+"""
+
+
+def test_requests_in_progress_forget_a_worker_that_is_gone(client, settings, tmp_path, monkeypatch):
+    # A worker killed mid-request leaves its live gauge at 1; it has ended, so it serves nothing.
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", IN_PROGRESS_OF_A_WORKER], env=env, check=True)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    settings.METRICS_OPEN_WITHOUT_RESTRICTION = True
+    settings.METRICS_BEARER_TOKEN = ""
+    settings.METRICS_ALLOWED_NETWORKS = []
+    assert list(tmp_path.glob("gauge_livesum_*.db"))
+
+    text = client.get("/metrics").content.decode()
+
+    assert 'http_requests_in_progress{method="GET"} 1.0' not in text
+    assert not list(tmp_path.glob("gauge_livesum_*.db"))
 
 
 def test_a_token_that_is_not_ascii_is_refused_not_a_server_error(client, settings):

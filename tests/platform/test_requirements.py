@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(settings.BASE_DIR)
 APP_CODE = ["accounts", "items", "inventory", "forecasting", "inventory_project"]
-APP_FILES = ["manage.py", "gunicorn.conf.py"]
+APP_FILES = ["manage.py"]
 SETS = {
     "requirements.txt": "requirements.in",
     "requirements-dev.txt": "requirements-dev.in",
@@ -112,7 +112,7 @@ def test_every_package_the_app_imports_is_a_run_time_requirement():
 def test_the_server_runs_from_the_run_time_set():
     runtime = pins("requirements.txt")
     # The Procfile's web server and the database driver that DATABASE_URL=postgres:// loads.
-    assert {"gunicorn", "psycopg", "psycopg-binary"} <= runtime.keys()
+    assert {"granian", "psycopg", "psycopg-binary"} <= runtime.keys()
 
 
 def test_no_test_or_benchmark_tool_is_a_run_time_requirement():

@@ -1,8 +1,8 @@
 """Start-up: commands and web workers do not import the forecasting libraries they do not use.
 
 NumPy, pandas, statsforecast and matplotlib cost a second and more to import; only the code
-that forecasts or draws loads them. Each case runs in a fresh interpreter, as cron and gunicorn
-start one, and reports which of them ended up in `sys.modules`.
+that forecasts or draws loads them. Each case runs in a fresh interpreter, as cron and the web
+server start one, and reports which of them ended up in `sys.modules`.
 """
 
 import json

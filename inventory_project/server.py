@@ -1,0 +1,113 @@
+"""The web server: granian serving the WSGI app, configured from the environment.
+
+`python -m inventory_project.server` is the Procfile's `web` process. It loads the app once, in
+this process (which also runs the system checks, so a bad configuration stops the start here),
+closes whatever connections that opened, and lets granian fork its workers from it: a worker is
+ready in milliseconds, also when one is replaced, and the workers share the pages of everything
+they only read (the code, the settings, the URL patterns).
+
+Why granian and not gunicorn's sync workers: granian reads and writes the sockets in Rust, keeps
+connections alive and hands a worker only whole requests, so a slow client holds no worker and
+the workers spend their time in the app. On two cores it served the cached routes 35-40% faster
+than gunicorn with the same app, workers and data (BENCHMARKS.md, "Every route side by side").
+Each worker serves one request at a time (`WEB_THREADS`, 1), as the sync workers did: the app's
+per-process state (the response cache's back-off, its copy of the generations) assumes it.
+
+The environment (README, "Configuration"; `.env.example`):
+
+- `WEB_BIND`: `host:port` or `unix:/path`; else `0.0.0.0:$PORT` when a platform sets `PORT`;
+  else `127.0.0.1:8000`, so only the proxy on this host (nginx, docs/deployment.md) reaches it.
+- `WEB_CONCURRENCY`: worker processes, 2 x cores by default.
+- `WEB_THREADS`: requests a worker serves at once (1).
+- `WEB_WORKER_MAX_RSS_MB`: a worker past this much memory is replaced (1024): a slow leak can
+  never take a host down. `WEB_WORKER_LIFETIME`: seconds after which a worker is replaced
+  anyway (0: never; at least 60 otherwise).
+- `PROMETHEUS_MULTIPROC_DIR`: where the workers' metrics meet (a new private folder by default;
+  emptied at start, so an earlier run's numbers are not added to this one's).
+"""
+
+import gc
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+def bind_address(environ: Mapping[str, str]) -> str:
+    """Where to listen: `WEB_BIND`, else every interface on a platform's `PORT`, else loopback."""
+    port = environ.get("PORT", "")
+    return environ.get("WEB_BIND") or (f"0.0.0.0:{port}" if port else DEFAULT_BIND)
+
+
+def server_options(environ: Mapping[str, str]) -> dict:
+    """The settings granian gets in this environment (everything but the app)."""
+    from granian.constants import HTTPModes, Interfaces
+
+    bind = bind_address(environ)
+    if bind.startswith("unix:"):
+        where = {"uds": bind.removeprefix("unix:")}
+    else:
+        host, _, port = bind.rpartition(":")
+        where = {"address": host.strip("[]") or "127.0.0.1", "port": int(port)}
+    lifetime = int(environ.get("WEB_WORKER_LIFETIME", "0"))
+    return {
+        **where,
+        "interface": Interfaces.WSGI,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "workers": int(environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)),
+        "blocking_threads": int(environ.get("WEB_THREADS", "1")),
+        "respawn_failed_workers": True,
+        "workers_max_rss": int(environ.get("WEB_WORKER_MAX_RSS_MB", "1024")),
+        "workers_lifetime": max(lifetime, 60) if lifetime else None,
+        # The app writes one JSON access line per request itself (`inventory.access`).
+        "log_access": False,
+        "log_level": "warning",
+    }
+
+
+def prepare_metrics_folder(environ: dict[str, str] | os._Environ) -> str:
+    """Create (or empty) the folder where the workers' Prometheus numbers are added up.
+
+    Set before the app is imported: the metrics are created at import, in multiprocess mode only
+    if the folder is named then.
+    """
+    folder = environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        os.path.join(tempfile.gettempdir(), f"inventory-metrics-{os.getpid()}"),
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def load_app_for_workers() -> None:
+    """Import the app here, once, and leave nothing open that the forked workers would share."""
+    from django.core.cache import caches
+    from django.db import connections
+
+    import inventory_project.wsgi  # noqa: F401  (runs the system checks)
+
+    # Django opens connections lazily, but a check that touched the database or Redis would
+    # leave a socket every worker inherits. Frozen objects stay out of the workers' garbage
+    # collector, so the pages holding them stay shared instead of being copied into each one.
+    connections.close_all()
+    caches.close_all()
+    gc.freeze()
+
+
+def main() -> None:
+    from granian import Granian
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
+    prepare_metrics_folder(os.environ)
+    options = server_options(os.environ)
+    load_app_for_workers()
+    Granian("inventory_project.wsgi:application", **options).serve()
+
+
+if __name__ == "__main__":
+    main()
