@@ -26,6 +26,7 @@ The environment (README, "Configuration"; `.env.example`):
   emptied at start, so an earlier run's numbers are not added to this one's).
 """
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -84,6 +85,31 @@ def prepare_metrics_folder(environ: dict[str, str] | os._Environ) -> str:
     return folder
 
 
+# glibc's mallopt parameters (malloc.h).
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def return_freed_memory_to_the_system() -> bool:
+    """Make the C allocator give large freed blocks back at once, in this process and its forks.
+
+    A worker builds answers of several megabytes (the whole stock list). glibc serves a block that
+    large from its own mapping and unmaps it when freed, but after the first such free it raises
+    that size limit (up to 32 MiB), keeping later large blocks in its heap, where they stay after
+    being freed: each worker then holds the high-water mark of its largest answers for good. A
+    fixed limit of 1 MiB keeps them in mappings of their own, and two arenas (instead of eight
+    per core) keep granian's threads from spreading the small ones over more heaps. After the
+    route benchmark, the four workers held 154 MB instead of 430 (BENCHMARKS.md). Answers False
+    where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)) and bool(mallopt(_M_ARENA_MAX, 2))
+
+
 def load_app_for_workers() -> None:
     """Import the app here, once, and leave nothing open that the forked workers would share."""
     from django.core.cache import caches
@@ -105,6 +131,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_project.settings")
     prepare_metrics_folder(os.environ)
     options = server_options(os.environ)
+    return_freed_memory_to_the_system()
     load_app_for_workers()
     Granian("inventory_project.wsgi:application", **options).serve()
 

@@ -165,6 +165,11 @@ def test_the_web_server_listens_where_web_bind_says():
     assert (on_port["address"], on_port["port"]) == ("::1", 9000)
 
 
+def test_the_web_server_tunes_the_c_allocator_to_give_freed_memory_back():
+    # Every Linux host this runs on has glibc; there mallopt accepts both settings.
+    assert server.return_freed_memory_to_the_system() is True
+
+
 def test_web_workers_serve_one_request_at_a_time_and_are_replaced_past_their_memory():
     options = server.server_options({"WEB_CONCURRENCY": "3"})
 
