@@ -354,6 +354,13 @@ class PostgresDatabase:
 # --- the server -------------------------------------------------------------------------------
 
 
+def _gunicorn_config(app_dir: Path) -> list[str]:
+    """The commit's own gunicorn.conf.py if it has one (it was the production server's until
+    granian replaced it); else gunicorn's defaults with the import-sized time-out it had."""
+    config = app_dir / "gunicorn.conf.py"
+    return ["--config", str(config)] if config.exists() else ["--timeout", "300"]
+
+
 class Gunicorn:
     def __init__(self, args: argparse.Namespace, env: dict[str, str], log_path: Path) -> None:
         # A fixed port (`args.port`) where the machine is shared and ports are shared out.
@@ -362,9 +369,7 @@ class Gunicorn:
         self.cmd = [
             str(VENV_BIN / "gunicorn"),
             "inventory_project.wsgi:application",
-            # The project's production config (timeouts, keep-alive), overridden below.
-            "--config",
-            str(Path(env["BENCH_APP_DIR"]) / "gunicorn.conf.py"),
+            *_gunicorn_config(Path(env["BENCH_APP_DIR"])),
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",

@@ -10,15 +10,20 @@ Why granian and not gunicorn's sync workers: granian reads and writes the socket
 connections alive and hands a worker only whole requests, so a slow client holds no worker and
 the workers spend their time in the app. On two cores it served the cached routes 35-40% faster
 than gunicorn with the same app, workers and data (BENCHMARKS.md, "Every route side by side").
-Each worker serves one request at a time (`WEB_THREADS`, 1), as the sync workers did: the app's
-per-process state (the response cache's back-off, its copy of the generations) assumes it.
 
 The environment (README, "Configuration"; `.env.example`):
 
 - `WEB_BIND`: `host:port` or `unix:/path`; else `0.0.0.0:$PORT` when a platform sets `PORT`;
   else `127.0.0.1:8000`, so only the proxy on this host (nginx, docs/deployment.md) reaches it.
+- `WEB_SOCKET_MODE`: the permissions of a unix socket (`660`, octal): nginx must share its group.
 - `WEB_CONCURRENCY`: worker processes, 2 x cores by default.
-- `WEB_THREADS`: requests a worker serves at once (1).
+- `WEB_THREADS`: requests a worker serves at once (4). On Linux each worker listens on a socket
+  of its own and the kernel deals connections out among them, so a worker that served one
+  request at a time would hold every connection dealt to it behind a long one (an import of a
+  minute) while the others sat idle; with four, three go on. They share the worker's interpreter
+  lock, so a second thread adds no throughput, only that headroom (and a database connection).
+- `WEB_GRACEFUL_TIMEOUT`: seconds a worker may finish its requests when it is stopped or
+  replaced (30); then it is killed, so a request that hangs cannot hold up a shutdown.
 - `WEB_WORKER_MAX_RSS_MB`: a worker past this much memory is replaced (1024): a slow leak can
   never take a host down. `WEB_WORKER_LIFETIME`: seconds after which a worker is replaced
   anyway (0: never; at least 60 otherwise).
@@ -32,7 +37,8 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -49,7 +55,10 @@ def server_options(environ: Mapping[str, str]) -> dict:
 
     bind = bind_address(environ)
     if bind.startswith("unix:"):
-        where = {"uds": bind.removeprefix("unix:")}
+        where = {
+            "uds": Path(bind.removeprefix("unix:")),
+            "uds_permissions": int(environ.get("WEB_SOCKET_MODE", "660"), 8),
+        }
     else:
         host, _, port = bind.rpartition(":")
         where = {"address": host.strip("[]") or "127.0.0.1", "port": int(port)}
@@ -60,7 +69,8 @@ def server_options(environ: Mapping[str, str]) -> dict:
         "http": HTTPModes.http1,
         "websockets": False,
         "workers": int(environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)),
-        "blocking_threads": int(environ.get("WEB_THREADS", "1")),
+        "blocking_threads": int(environ.get("WEB_THREADS", "4")),
+        "workers_kill_timeout": int(environ.get("WEB_GRACEFUL_TIMEOUT", "30")),
         "respawn_failed_workers": True,
         "workers_max_rss": int(environ.get("WEB_WORKER_MAX_RSS_MB", "1024")),
         "workers_lifetime": max(lifetime, 60) if lifetime else None,
@@ -99,8 +109,8 @@ def return_freed_memory_to_the_system() -> bool:
     being freed: each worker then holds the high-water mark of its largest answers for good. A
     fixed limit of 1 MiB keeps them in mappings of their own, and two arenas (instead of eight
     per core) keep granian's threads from spreading the small ones over more heaps. After the
-    route benchmark, the four workers held 154 MB instead of 430 (BENCHMARKS.md). Answers False
-    where the C library is not glibc.
+    route benchmark the four workers held 160-200 MB instead of 400-480 (BENCHMARKS.md). Answers
+    False where the C library is not glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -110,12 +120,31 @@ def return_freed_memory_to_the_system() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)) and bool(mallopt(_M_ARENA_MAX, 2))
 
 
-def load_app_for_workers() -> None:
+def without_server_environment(app: Callable, server_environment: Mapping[str, str]) -> Callable:
+    """`app`, given each request without the variables of the server's own environment.
+
+    granian starts every request's WSGI environ from a copy of the process environment, so the
+    secrets and URLs of the configuration (SECRET_KEY, DATABASE_URL with its password) would sit
+    in every `request.META`, where an error report shows them; and a variable named `HTTP_*`
+    would read as a header the client sent. A header the client did send is kept.
+    """
+    variables = dict(server_environment)
+
+    def application(environ, start_response):
+        for name, value in variables.items():
+            if environ.get(name) == value:
+                del environ[name]
+        return app(environ, start_response)
+
+    return application
+
+
+def load_app_for_workers() -> Callable:
     """Import the app here, once, and leave nothing open that the forked workers would share."""
     from django.core.cache import caches
     from django.db import connections
 
-    import inventory_project.wsgi  # noqa: F401  (runs the system checks)
+    from inventory_project.wsgi import application  # runs the system checks
 
     # Django opens connections lazily, but a check that touched the database or Redis would
     # leave a socket every worker inherits. Frozen objects stay out of the workers' garbage
@@ -123,6 +152,14 @@ def load_app_for_workers() -> None:
     connections.close_all()
     caches.close_all()
     gc.freeze()
+    return without_server_environment(application, os.environ)
+
+
+def remove_stale_socket(options: dict) -> None:
+    """Remove the unix socket a killed server left behind: binding to it would fail."""
+    socket_path = options.get("uds")
+    if socket_path is not None and socket_path.is_socket():
+        socket_path.unlink()
 
 
 def main() -> None:
@@ -132,8 +169,12 @@ def main() -> None:
     prepare_metrics_folder(os.environ)
     options = server_options(os.environ)
     return_freed_memory_to_the_system()
-    load_app_for_workers()
-    Granian("inventory_project.wsgi:application", **options).serve()
+    app = load_app_for_workers()
+    remove_stale_socket(options)
+    # The workers are forked from this process: each one takes the app loaded here.
+    Granian("inventory_project.wsgi:application", **options).serve(
+        target_loader=lambda _target: app
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 """Small helpers for tests: markers and ledger invariants."""
 
+import os
 import socket
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -45,3 +49,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_web_server(work: Path, **env_vars: str) -> subprocess.Popen:
+    """The Procfile's web server on a fresh, migrated SQLite database in `work`, with `env_vars`.
+
+    The caller waits for it to answer, and terminates it.
+    """
+    root = Path(settings.BASE_DIR)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "LOG_LEVEL": "WARNING"}
+    env.pop("REDIS_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "inventory_project.server"],
+        cwd=root,
+        env={**env, **env_vars},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

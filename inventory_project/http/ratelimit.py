@@ -34,7 +34,7 @@ from django_redis.cache import RedisCache
 
 from inventory_project.api.exceptions import failure_body
 from inventory_project.http.request_context import client_address
-from inventory_project.http.response_cache import guarded
+from inventory_project.http.response_cache import guarded, keys_to_read_ahead, read_ahead_for
 
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
 API_ANONYMOUS = "api-anonymous"
@@ -296,10 +296,16 @@ class ApiRateLimitMiddleware:
         if not path.startswith(tier.routes):
             return self.get_response(request)
         read_along = _read_along(user_id) if user_id is not None else []
-        usage = count(request, tier.group, value, read_along=read_along)
+        # The keys of the cached answer this path read last time go in the same round trip.
+        path_and_query = request.get_full_path()
+        answer_keys = keys_to_read_ahead(path_and_query)
+        usage = count(request, tier.group, value, read_along=[*read_along, *answer_keys])
         if usage is not None and usage["should_limit"]:
             return too_many_requests(usage)
-        response = self.get_response(request)
+        read = getattr(request, "cache_read_ahead", {})
+        ahead = {key: read.pop(key) for key in answer_keys if key in read}
+        with read_ahead_for(path_and_query, ahead or None):
+            response = self.get_response(request)
         # A route with limits of its own (password reset) that refused the call names its limit.
         if usage is not None and "RateLimit-Limit" not in response:
             set_rate_limit_headers(response, usage)

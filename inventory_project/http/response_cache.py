@@ -5,10 +5,11 @@ serialization. Each cached response belongs to groups ("items", "stock"); every 
 generation in two halves, a number in the cache and a number in the database
 (`CacheGeneration`), and a value is stored together with the generations it was built under. A
 write bumps the cache's half of the groups it changes, at once and again after its transaction
-commits. A reader fetches the value and the cache's halves in one `get_many`, takes the
-database's halves from this process's copy of them, and serves the value only if all match, so
-nothing built from rows read before a commit can be served after it, whoever stores it when. No
-key scans (Redis KEYS) anywhere.
+commits. A reader fetches the value and the cache's halves in one `get_many` (on Redis, once
+its path has been served, in the round trip of the request's rate-limit counter:
+`read_ahead_for`), takes the database's halves from this process's copy of them, and serves the
+value only if all match, so nothing built from rows read before a commit can be served after it,
+whoever stores it when. No key scans (Redis KEYS) anywhere.
 
 If the cache fails (Redis gone or hanging), reads fall through to the database and writes carry
 on; after a failure the cache is left alone for `CACHE_RETRY_SECONDS`, so a dead Redis costs one
@@ -43,8 +44,10 @@ import logging
 import math
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -70,6 +73,13 @@ _counts: dict[str, dict[str, int]] = defaultdict(lambda: {"hits": 0, "misses": 0
 _unavailable_until = 0.0
 # This process's copy of the database's halves: (monotonic time read, {group: value}).
 _database_halves: tuple[float, dict[str, int]] | None = None
+# The cache keys the cached answer of each request path (path and query) read last time in
+# this process, most recent last; a request of that path reads them ahead (`read_along`).
+_keys_of_path: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+KEYS_OF_PATHS_KEPT = 2048
+# The path of the request in progress, and what was read ahead for it ({key: value or None}).
+_request_path: ContextVar[str | None] = ContextVar("cached_request_path", default=None)
+_read_ahead: ContextVar[dict | None] = ContextVar("cached_read_ahead", default=None)
 
 
 def _generation_key(group: str) -> str:
@@ -189,6 +199,37 @@ def guarded(operation: str, call: Callable[[], T], *, default: T | None = None) 
         return default
 
 
+def keys_to_read_ahead(path: str) -> tuple[str, ...]:
+    """The keys a request of `path` will read for its cached answer, as far as known."""
+    return _keys_of_path.get(path, ())
+
+
+@contextmanager
+def read_ahead_for(path: str, values: dict | None) -> Iterator[None]:
+    """Serve the request of `path` in this block, with `values` read ahead ({key: value|None}).
+
+    A cached answer takes its keys from `values` when all of them are there, saving its round
+    trip; what it reads is remembered for the next request of the same path.
+    """
+    path_token = _request_path.set(path)
+    values_token = _read_ahead.set(values)
+    try:
+        yield
+    finally:
+        _read_ahead.reset(values_token)
+        _request_path.reset(path_token)
+
+
+def _remember_keys(keys: tuple[str, ...]) -> None:
+    path = _request_path.get()
+    if path is None:
+        return
+    if _keys_of_path.get(path) != keys:
+        _keys_of_path[path] = keys
+        if len(_keys_of_path) > KEYS_OF_PATHS_KEPT:
+            _keys_of_path.popitem(last=False)
+
+
 def _invalidate_now(groups: set[str]) -> None:
     """The bump inside the write's transaction: skipped while the cache is known to be away.
 
@@ -258,8 +299,16 @@ class CachedEnvelope:
         """The stored body if still current, and the current generations (None: no cache)."""
         if not _available():
             return None, None
+        keys = (self.key, *self._generation_keys)
+        _remember_keys(keys)
+        ahead = _read_ahead.get()
         try:
-            found = cache.get_many([self.key, *self._generation_keys])
+            if ahead is not None and all(key in ahead for key in keys):
+                # Read in the round trip of this request's rate-limit counter, a moment ago.
+                found = {key: ahead.pop(key) for key in keys}
+                found = {key: value for key, value in found.items() if value is not None}
+            else:
+                found = cache.get_many(list(keys))
             if any(key not in found for key in self._generation_keys):
                 # First use of a group (or its counter was evicted): create it, then read it
                 # back; nothing stored before can be vouched for.
@@ -353,6 +402,7 @@ def reset_state() -> None:
     _unavailable_until = 0.0
     _database_halves = None
     _counts.clear()
+    _keys_of_path.clear()
 
 
 def store_fresh_many(

@@ -160,7 +160,7 @@ def test_a_platform_port_opens_every_interface_and_web_bind_overrides_both():
 
 
 def test_the_web_server_listens_where_web_bind_says():
-    assert server.server_options({"WEB_BIND": "unix:/run/web.sock"})["uds"] == "/run/web.sock"
+    assert server.server_options({"WEB_BIND": "unix:/run/web.sock"})["uds"] == Path("/run/web.sock")
     on_port = server.server_options({"WEB_BIND": "[::1]:9000"})
     assert (on_port["address"], on_port["port"]) == ("::1", 9000)
 
@@ -170,12 +170,13 @@ def test_the_web_server_tunes_the_c_allocator_to_give_freed_memory_back():
     assert server.return_freed_memory_to_the_system() is True
 
 
-def test_web_workers_serve_one_request_at_a_time_and_are_replaced_past_their_memory():
+def test_web_workers_serve_four_requests_at_once_and_are_replaced_past_their_memory():
     options = server.server_options({"WEB_CONCURRENCY": "3"})
 
-    assert (options["workers"], options["blocking_threads"]) == (3, 1)
+    assert (options["workers"], options["blocking_threads"]) == (3, 4)
     assert options["workers_max_rss"] == 1024
     assert options["respawn_failed_workers"] is True
+    assert options["workers_kill_timeout"] == 30
 
 
 def test_the_forecast_thresholds_default_to_v20s(settings):

@@ -1,5 +1,5 @@
 """Metrics: the v20 names and labels after real requests, jobs, access control, and numbers summed
-over several gunicorn workers."""
+over several web server workers."""
 
 import os
 import re
@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from prometheus_client import REGISTRY
 
-from tests.helpers import free_port
+from tests.helpers import free_port, start_web_server
 
 pytestmark = pytest.mark.django_db
 
@@ -178,26 +178,13 @@ def _get(url: str) -> bytes:
 
 @pytest.mark.skipif(django_settings.REDIS_URL != "", reason="runs once, on the embedded default")
 def test_metrics_are_summed_over_two_web_server_workers():
-    root = Path(django_settings.BASE_DIR)
     work = Path(tempfile.mkdtemp(prefix="metrics-test-"))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "LOG_LEVEL": "WARNING"}
-    env.pop("REDIS_URL", None)
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True, timeout=120
-    )
-    env.update(
+    server = start_web_server(
+        work,
         PROMETHEUS_MULTIPROC_DIR=str(work / "prometheus"),
         WEB_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "inventory_project.server"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,11 +1,14 @@
 """The platform's rate limiter: its tiers' routes come from the table, a bearer token's user from
 `RATE_LIMIT_USER_KEY` (the layering itself is checked in test_layout.py)."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from inventory_project.http import ratelimit
+from inventory import services as stock_services
+from inventory_project.http import ratelimit, response_cache
 from tests.conftest import client_for, user_with_role
 from tests.helpers import on_redis
 
@@ -76,16 +79,45 @@ def test_the_counter_taken_back_is_the_one_django_ratelimit_counted(settings):
 
 
 @on_redis
-def test_on_redis_a_cached_read_by_a_known_caller_takes_two_round_trips(redis_round_trips, item):
-    client = client_for(user_with_role("viewer", email="two-trips@example.com"))
-    for _ in range(2):  # the caller's state and the answer, cached
+def test_on_redis_a_cached_read_by_a_known_caller_takes_one_round_trip(redis_round_trips, item):
+    client = client_for(user_with_role("viewer", email="one-trip@example.com"))
+    for _ in range(2):  # the caller's state and the answer cached, the answer's keys learnt
         client.get("/api/inventory/summary")
     redis_round_trips.clear()
 
     response = client.get("/api/inventory/summary")
 
     assert (response.status_code, response["X-Cache"]) == (200, "HIT")
-    # The counter with the caller's state, then the answer with its generations.
+    # The counter, the caller's state, the answer and its generations: one pipeline.
+    assert len(redis_round_trips) == 1
+
+
+@on_redis
+def test_on_redis_an_answer_read_ahead_is_not_served_after_a_change(stocked, location):
+    client = client_for(user_with_role("viewer", email="ahead-change@example.com"))
+    for _ in range(2):
+        client.get("/api/inventory/summary")
+
+    stock_services.stock_receive(item=stocked.item, location=location, quantity=Decimal("5"))
+    response = client.get("/api/inventory/summary")
+
+    assert response["X-Cache"] == "MISS"
+    assert response.json()["data"]["total_quantity"] == 15
+
+
+@on_redis
+def test_on_redis_keys_read_ahead_for_another_answer_fall_back_to_a_read(redis_round_trips, item):
+    client = client_for(user_with_role("viewer", email="ahead-other@example.com"))
+    for _ in range(2):
+        client.get(f"/api/items/{item.sku}")
+    # What the path read last time no longer matches what it reads now (a deploy, say).
+    response_cache._keys_of_path[f"/api/items/{item.sku}"] = ("items:sku:ANOTHER",)
+    redis_round_trips.clear()
+
+    response = client.get(f"/api/items/{item.sku}")
+
+    assert (response.status_code, response["X-Cache"]) == (200, "HIT")
+    assert response.json()["data"]["sku"] == item.sku
     assert len(redis_round_trips) == 2
 
 
