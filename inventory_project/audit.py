@@ -88,7 +88,7 @@ def fill_entry(sender, instance, **kwargs) -> None:
     Outside any block (a shell, a test) the entry is marked "system". This is what auditlog's
     `set_actor` does, but connected once (apps.py) instead of for each block: connecting and
     disconnecting a receiver empties Django's receiver cache, which cost every request (reads
-    too, which write no entry) about a tenth of its time.
+    too, which write no entry) about a twentieth of its CPU.
     """
     context = _active.get()
     if context is None:

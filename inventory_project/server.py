@@ -49,30 +49,53 @@ def bind_address(environ: Mapping[str, str]) -> str:
     return environ.get("WEB_BIND") or (f"0.0.0.0:{port}" if port else DEFAULT_BIND)
 
 
+class SettingError(SystemExit):
+    """A server setting of the environment that cannot be used; the start stops with its message."""
+
+
+def _number(environ: Mapping[str, str], name: str, default: int, *, base: int = 10) -> int:
+    text = environ.get(name, "")
+    try:
+        value = int(text, base) if text.strip() else default
+    except ValueError:
+        raise SettingError(f"{name}={text!r} is not a whole number.") from None
+    if value < 0:
+        raise SettingError(f"{name}={text!r} must not be negative.")
+    return value
+
+
 def server_options(environ: Mapping[str, str]) -> dict:
-    """The settings granian gets in this environment (everything but the app)."""
+    """The settings granian gets in this environment (everything but the app).
+
+    A setting that cannot be used stops the start with a message naming it (`SettingError`).
+    """
     from granian.constants import HTTPModes, Interfaces
 
     bind = bind_address(environ)
     if bind.startswith("unix:"):
         where = {
             "uds": Path(bind.removeprefix("unix:")),
-            "uds_permissions": int(environ.get("WEB_SOCKET_MODE", "660"), 8),
+            "uds_permissions": _number(environ, "WEB_SOCKET_MODE", 0o660, base=8),
         }
     else:
         host, _, port = bind.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingError(
+                f"Cannot listen on {bind!r}: give host:port (or unix:/path) in WEB_BIND or a "
+                "port in PORT."
+            )
         where = {"address": host.strip("[]") or "127.0.0.1", "port": int(port)}
-    lifetime = int(environ.get("WEB_WORKER_LIFETIME", "0"))
+    lifetime = _number(environ, "WEB_WORKER_LIFETIME", 0)
     return {
         **where,
         "interface": Interfaces.WSGI,
         "http": HTTPModes.http1,
         "websockets": False,
-        "workers": int(environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)),
-        "blocking_threads": int(environ.get("WEB_THREADS", "4")),
-        "workers_kill_timeout": int(environ.get("WEB_GRACEFUL_TIMEOUT", "30")),
+        "workers": max(_number(environ, "WEB_CONCURRENCY", multiprocessing.cpu_count() * 2), 1),
+        "blocking_threads": max(_number(environ, "WEB_THREADS", 4), 1),
+        "workers_kill_timeout": _number(environ, "WEB_GRACEFUL_TIMEOUT", 30),
         "respawn_failed_workers": True,
-        "workers_max_rss": int(environ.get("WEB_WORKER_MAX_RSS_MB", "1024")),
+        "workers_max_rss": _number(environ, "WEB_WORKER_MAX_RSS_MB", 1024) or None,
         "workers_lifetime": max(lifetime, 60) if lifetime else None,
         # The app writes one JSON access line per request itself (`inventory.access`).
         "log_access": False,

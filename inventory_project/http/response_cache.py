@@ -74,7 +74,8 @@ _unavailable_until = 0.0
 # This process's copy of the database's halves: (monotonic time read, {group: value}).
 _database_halves: tuple[float, dict[str, int]] | None = None
 # The cache keys the cached answer of each request path (path and query) read last time in
-# this process, most recent last; a request of that path reads them ahead (`read_along`).
+# this process; a request of that path reads them ahead (`read_ahead_for`). Past the limit the
+# path seen first goes: a flood of made-up query strings costs hits their round trip, no more.
 _keys_of_path: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 KEYS_OF_PATHS_KEPT = 2048
 # The path of the request in progress, and what was read ahead for it ({key: value or None}).

@@ -18,7 +18,7 @@ def _variables_read() -> set[str]:
     settings_text = (ROOT / "inventory_project" / "settings.py").read_text()
     server_text = (ROOT / "inventory_project" / "server.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_text))
-    read |= set(re.findall(r'environ\.get\(\s*"([A-Z_]+)"', server_text))
+    read |= set(re.findall(r'(?:environ\.get\(|_number\(environ,)\s*"([A-Z_]+)"', server_text))
     return read
 
 
@@ -168,6 +168,22 @@ def test_the_web_server_listens_where_web_bind_says():
 def test_the_web_server_tunes_the_c_allocator_to_give_freed_memory_back():
     # Every Linux host this runs on has glibc; there mallopt accepts both settings.
     assert server.return_freed_memory_to_the_system() is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("WEB_BIND", "localhost", "localhost"),
+        ("WEB_BIND", "127.0.0.1:99999", "99999"),
+        ("PORT", "http", "http"),
+        ("WEB_CONCURRENCY", "four", "WEB_CONCURRENCY"),
+        ("WEB_THREADS", "-2", "WEB_THREADS"),
+        ("WEB_GRACEFUL_TIMEOUT", "30s", "WEB_GRACEFUL_TIMEOUT"),
+    ],
+)
+def test_a_server_setting_that_cannot_be_used_stops_the_start_naming_it(variable, value, named):
+    with pytest.raises(SystemExit, match=named):
+        server.server_options({variable: value})
 
 
 def test_web_workers_serve_four_requests_at_once_and_are_replaced_past_their_memory():
